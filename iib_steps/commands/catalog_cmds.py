@@ -1,0 +1,1 @@
+"""``iib-step catalog ...``: render, validate, fmt (opm-shaped)."""

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and benchmarks run against, when they are missing.
+set -euo pipefail
+need=()
+# libkrb5-dev: iiblib (the real IIB client, used by the API tests) needs gssapi, built from source.
+command -v krb5-config >/dev/null 2>&1 || need+=(libkrb5-dev)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+echo "installing Debian packages: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,30 @@
+"""Fixtures every test package shares: where ../shared is, and skipping cleanly without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+TESTDATA = SHARED / "testdata"
+
+
+def need_shared(path: Path = SHARED) -> Path:
+    """Return ``path`` under ../shared, or skip the test with a reason when it is absent."""
+    if not path.exists():
+        pytest.skip(f"{path} is absent: clone beside the team's shared/ folder to run this test")
+    return path
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    """../shared/testdata (skips where absent)."""
+    return need_shared(TESTDATA)
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """../shared (skips where absent)."""
+    return need_shared(SHARED)
