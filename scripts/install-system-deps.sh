@@ -6,6 +6,8 @@ need=()
 command -v krb5-config >/dev/null 2>&1 || need+=(libkrb5-dev)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+# apache2-utils: htpasswd (bcrypt) for the test registry with basic auth.
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
