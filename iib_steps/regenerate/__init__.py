@@ -1,0 +1,1 @@
+"""Bundle regeneration with ``operator-manifest``: pinning, organization customizations (iib.md §6)."""
