@@ -107,7 +107,7 @@ def test_null_values_decode_to_zero_values() -> None:
         ),
         (
             Property("olm.foo", MISSING),
-            'parse property[0] of type "olm.foo": unexpected end of JSON input',
+            "unexpected end of JSON input",
         ),
     ],
 )
