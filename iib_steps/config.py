@@ -114,7 +114,7 @@ class Settings(BaseModel):
             "ppc64le": "ppc64le",
         }
     )
-    required_labels: list[str] = Field(default_factory=list)
+    required_labels: dict[str, str] = Field(default_factory=dict)
     organization_customizations: dict[str, list[Customization]] = Field(default_factory=dict)
     related_image_registry_replacement: dict[str, dict[str, str]] = Field(default_factory=dict)
     no_ocp_label_allow_list: list[str] = Field(default_factory=list)

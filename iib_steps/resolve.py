@@ -259,3 +259,47 @@ def deprecated_bundles(bundles: Iterable[str], deprecation_list: Iterable[str]) 
     """The bundles (present or new) whose digest is in the resolved deprecation list."""
     wanted = {d for d in (digest_of(p) for p in deprecation_list) if d}
     return [b for b in bundles if digest_of(b) in wanted]
+
+
+def _ocp(text: str) -> tuple[int, ...]:
+    parts = text.strip().lstrip("v").split(".")
+    if not text.strip() or not all(p.isdigit() for p in parts):
+        raise ValueError(text)
+    return tuple(int(p) for p in parts)
+
+
+def bundle_ocp_version_valid(label: str | None, index_ocp_version: str, allow_missing: bool = False) -> bool:
+    """Whether a bundle's ``com.redhat.openshift.versions`` label admits the index's OCP version.
+
+    Forms: ``v4.5`` (that version or later), ``=v4.6`` (exactly), ``v4.5-v4.7`` (a range),
+    ``v4.5,v4.6`` (the lowest listed or later), ``=v4.5|>=v4.7`` (alternatives, each ``=`` or ``>=``).
+    A missing label is valid only when ``allow_missing``; an unreadable one is invalid.
+    """
+    try:
+        ocp = _ocp(index_ocp_version)
+    except ValueError:
+        raise StepError(f'Invalid OCP version, "{index_ocp_version}", specified in Index Image') from None
+    if not label:
+        return allow_missing
+    try:
+        if "|" in label:
+            choices = label.split("|")
+            if not all(c.startswith(("=", ">=")) for c in choices):
+                return False
+            for choice in choices:
+                if choice.startswith(">="):
+                    if ocp >= _ocp(choice[2:]):
+                        return True
+                elif _ocp(choice[1:]) == ocp:
+                    return True
+            return False
+        if label.startswith("="):
+            return _ocp(label[1:]) == ocp
+        if "-" in label:
+            low, high = (_ocp(v) for v in label.split("-", 1))
+            return low <= ocp <= high
+        if "," in label:
+            return min(_ocp(v) for v in label.split(",")) <= ocp
+        return _ocp(label) <= ocp
+    except ValueError:
+        return False

@@ -218,3 +218,30 @@ def test_deprecated_bundles_and_required_labels():
     with pytest.raises(StepError, match="The bundle b does not have the label x=2"):
         r.check_required_labels("b", {"x": "1"}, {"x": "2"})
     assert r.unique(["b", "a", "b"]) == ["b", "a"]
+
+
+@pytest.mark.parametrize(
+    ("label", "results"),
+    [
+        ("v4.5", [True, True, True, True]),
+        ("=v4.6", [False, True, False, False]),
+        ("v4.5-v4.7", [True, True, True, False]),
+        ("v4.5,v4.6", [True, True, True, True]),
+        ("v4.6,v4.5", [True, True, True, True]),
+        ("=v4.5|=v4.6", [True, True, False, False]),
+        ("=v4.5|>=v4.7", [True, False, True, True]),
+        ("v4.5|v4.6", [False, False, False, False]),
+        ("not-a-version", [False, False, False, False]),
+        (None, [False, False, False, False]),
+    ],
+)
+def test_bundle_ocp_version(label, results):
+    got = [r.bundle_ocp_version_valid(label, f"v4.{n}") for n in (5, 6, 7, 8)]
+    assert got == results
+
+
+def test_bundle_ocp_version_edge_cases():
+    assert r.bundle_ocp_version_valid(None, "v4.12", allow_missing=True)
+    assert r.bundle_ocp_version_valid("v4.9", "v4.12")  # numeric, not text, order
+    with pytest.raises(StepError, match='Invalid OCP version, "latest", specified in Index Image'):
+        r.bundle_ocp_version_valid("v4.5", "latest")
