@@ -1,0 +1,1 @@
+"""HTTP routes of the status API, one module per area."""

@@ -1,0 +1,82 @@
+"""Helpers the routes share: the app context, JSON in and out, ids, and OpenAPI request bodies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from litestar import Request, Response
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
+
+from status_api.context import AppContext
+from status_api.errors import NotFound, ValidationError
+from status_api.serialize import dumps
+
+MAX_ID = 2**31 - 1
+
+
+def app_context(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def json_response(content: Any, status_code: int = 200) -> Response[bytes]:
+    return Response(content=dumps(content), media_type="application/json", status_code=status_code)
+
+
+async def read_json(request: Request) -> Any:
+    """The decoded body, or IIB's 400 when it is not JSON."""
+    raw = await request.body()
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError(f"Failed to decode JSON object: {exc}") from None
+
+
+def checked_id(request_id: int) -> int:
+    """Ids beyond the database's integers cannot exist: 404 rather than a database error."""
+    if request_id < 1 or request_id > MAX_ID:
+        raise NotFound()
+    return request_id
+
+
+_TYPES = {
+    "string": OpenAPIType.STRING,
+    "boolean": OpenAPIType.BOOLEAN,
+    "array": OpenAPIType.ARRAY,
+    "object": OpenAPIType.OBJECT,
+}
+
+
+def _schema(kind: str) -> Schema:
+    if kind == "array":
+        return Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING))
+    return Schema(type=_TYPES[kind])
+
+
+def body_operation(properties: dict[str, str], required: tuple[str, ...] = ()) -> type[Operation]:
+    """An Operation class whose OpenAPI request body is a JSON object with ``properties``."""
+    body = RequestBody(
+        required=True,
+        content={
+            "application/json": OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.OBJECT,
+                    properties={name: _schema(kind) for name, kind in properties.items()},
+                    required=list(required) or None,
+                )
+            )
+        },
+    )
+
+    @dataclass
+    class WithBody(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = body
+
+    return WithBody

@@ -1,0 +1,35 @@
+"""``/api/v1/healthcheck``, ``/metrics`` and the docs page at ``/``."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response, get
+from litestar.response import Redirect
+
+from status_api.errors import ServerError
+from status_api.routes.common import app_context, json_response
+
+log = logging.getLogger(__name__)
+
+
+@get("/healthcheck", sync_to_thread=False, summary="Check the database")
+def healthcheck(request: Request) -> Response[bytes]:
+    try:
+        app_context(request).db.ping()
+    except Exception:
+        log.exception("Database health check failed")
+        raise ServerError("Database health check failed.") from None
+    return json_response({"status": "Health check OK"})
+
+
+@get("/metrics", sync_to_thread=False, include_in_schema=False)
+def metrics(request: Request) -> Response[bytes]:
+    return Response(
+        content=app_context(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )
+
+
+@get("/", sync_to_thread=False, include_in_schema=False)
+def docs() -> Redirect:
+    return Redirect(path="/schema/redoc")
