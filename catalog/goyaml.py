@@ -1,0 +1,295 @@
+"""YAML with the semantics of go-yaml v2 (what opm reads and writes through ``sigs.k8s.io/yaml``).
+
+Loading uses libyaml's C parser (``yaml.CSafeLoader``) with go-yaml v2's scalar resolution instead of
+PyYAML's YAML 1.1 tables: ``y``/``n``/``yes``/``on``/... are booleans, numbers follow Go's
+``strconv.ParseInt(s, 0, 64)`` / ``ParseFloat`` after underscores are dropped (``1e3`` is a number,
+``1:20`` a string), and timestamps stay strings.
+
+Dumping (:func:`dump_documents`) mirrors ``yaml.JSONToYAML``: keys sorted, block style, sequences
+not indented under their key, strings with a newline as literal blocks, strings that go-yaml would
+read back as something else double-quoted, width 80, unicode kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import yaml
+
+from catalog.jsonutil import GoFloat
+
+__all__ = [
+    "GoYamlDumper",
+    "GoYamlLoader",
+    "dump_document",
+    "dump_documents",
+    "go_yaml_scalar",
+    "load_documents",
+    "load_one",
+]
+
+_BOOL_TRUE = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}
+_BOOL_FALSE = {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"}
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_SPECIAL_FLOATS = {
+    ".inf": float("inf"),
+    ".Inf": float("inf"),
+    ".INF": float("inf"),
+    "+.inf": float("inf"),
+    "+.Inf": float("inf"),
+    "+.INF": float("inf"),
+    "-.inf": float("-inf"),
+    "-.Inf": float("-inf"),
+    "-.INF": float("-inf"),
+    ".nan": float("nan"),
+    ".NaN": float("nan"),
+    ".NAN": float("nan"),
+}
+_YAML_STYLE_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_GO_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)$")
+# go-yaml v2's timestamp layouts: "2006-1-2T15:4:5.999999999Z07:00" (also with a lower-case t),
+# "2006-1-2 15:4:5.999999999" and "2006-1-2".
+_DATE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+_TIME = r"[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]+)?"
+_TIMESTAMP = re.compile(rf"^(?:{_DATE}|{_DATE}[Tt]{_TIME}(?:Z|[-+][0-9]{{2}}:[0-9]{{2}})|{_DATE} {_TIME})$")
+_BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+
+_INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
+
+
+def _parse_go_int(text: str) -> int | None:
+    """``strconv.ParseInt(text, 0, 64)`` then ``ParseUint``; None when Go would refuse it."""
+    if not _GO_INT.match(text):
+        return None
+    sign = -1 if text[0] == "-" else 1
+    body = text.lstrip("+-")
+    if body[:2] in ("0x", "0X"):
+        value = int(body[2:], 16)
+    elif body[:2] in ("0b", "0B"):
+        value = int(body[2:], 2)
+    elif body[:2] in ("0o", "0O"):
+        value = int(body[2:], 8)
+    elif len(body) > 1 and body[0] == "0":
+        value = int(body[1:], 8)
+    else:
+        value = int(body)
+    value *= sign
+    if _INT64_MIN <= value <= _INT64_MAX:
+        return value
+    if text[0] not in "+-" and value <= _UINT64_MAX:
+        return value
+    return None
+
+
+def go_yaml_scalar(text: str) -> Any:
+    """What go-yaml v2 makes of an untagged plain scalar when decoding into ``interface{}``."""
+    if text in _NULLS:
+        return None
+    if text in _BOOL_TRUE:
+        return True
+    if text in _BOOL_FALSE:
+        return False
+    if text in _SPECIAL_FLOATS:
+        return _SPECIAL_FLOATS[text]
+    first = text[0]
+    if first == ".":
+        try:
+            return float(text) if re.fullmatch(r"\.[0-9]+([eE][-+]?[0-9]+)?", text) else text
+        except ValueError:
+            return text
+    if first.isdigit() or first in "+-":
+        plain = text.replace("_", "")
+        value = _parse_go_int(plain)
+        if value is not None:
+            return value
+        if _YAML_STYLE_FLOAT.match(plain):
+            try:
+                return float(plain)
+            except ValueError:
+                return text
+        if plain.startswith(("0b", "-0b")):
+            try:
+                return int(plain.replace("0b", "", 1), 2)
+            except ValueError:
+                return text
+    return text
+
+
+class GoYamlLoader(yaml.CSafeLoader):
+    """libyaml's parser, go-yaml v2's idea of what a plain scalar is."""
+
+
+GoYamlLoader.yaml_implicit_resolvers = {}
+# Every plain scalar goes through one constructor that applies go-yaml's rules.
+_PLAIN_TAG = "tag:go-yaml,v2:plain"
+GoYamlLoader.add_implicit_resolver(_PLAIN_TAG, re.compile(r"^(?:[-+.0-9~nNyYtTfFoO].*)?$", re.S), None)
+
+
+def _go_key(key: Any) -> str:
+    """The JSON key ``sigs.k8s.io/yaml`` makes of a YAML mapping key."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float):
+        return _go_g_float(float(f"{key:.7g}"))
+    raise yaml.constructor.ConstructorError(None, None, f"unsupported map key of type: {type(key).__name__}")
+
+
+def _construct_mapping(loader: GoYamlLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    loader.flatten_mapping(node)
+    out: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        out[_go_key(key)] = loader.construct_object(value_node, deep=True)
+    return out
+
+
+def _construct_plain(loader: GoYamlLoader, node: yaml.ScalarNode) -> Any:
+    return go_yaml_scalar(node.value)
+
+
+def _construct_bool(loader: GoYamlLoader, node: yaml.ScalarNode) -> Any:
+    value = go_yaml_scalar(node.value)
+    return value if isinstance(value, bool) else node.value
+
+
+def _construct_int(loader: GoYamlLoader, node: yaml.ScalarNode) -> Any:
+    value = go_yaml_scalar(node.value)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else node.value
+
+
+def _construct_null(loader: GoYamlLoader, node: yaml.ScalarNode) -> Any:
+    return None
+
+
+def _construct_timestamp(loader: GoYamlLoader, node: yaml.ScalarNode) -> Any:
+    return node.value
+
+
+GoYamlLoader.add_constructor(_PLAIN_TAG, _construct_plain)
+GoYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+GoYamlLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+GoYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+GoYamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_int)
+GoYamlLoader.add_constructor("tag:yaml.org,2002:null", _construct_null)
+GoYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def load_one(text: str | bytes) -> Any:
+    """Parse one YAML document (an empty one is ``None``), go-yaml v2 style."""
+    return yaml.load(text, Loader=GoYamlLoader)
+
+
+def load_documents(text: str | bytes) -> Iterator[Any]:
+    """Parse every document of a YAML stream, go-yaml v2 style."""
+    return yaml.load_all(text, Loader=GoYamlLoader)
+
+
+# --------------------------------------------------------------------------------------------------
+# Dumping
+
+
+def _would_resolve_non_string(s: str) -> bool:
+    """True when go-yaml v2 would read ``s`` back, unquoted, as something other than a string."""
+    if s in _NULLS or s in _BOOL_TRUE or s in _BOOL_FALSE or s in _SPECIAL_FLOATS or s == "<<":
+        return True
+    if _TIMESTAMP.match(s) or _BASE60.match(s):
+        return True
+    return not isinstance(go_yaml_scalar(s), str)
+
+
+def _go_g_float(f: float) -> str:
+    """``strconv.FormatFloat(f, 'g', -1, 64)`` as go-yaml v2 writes floats."""
+    if f != f:
+        return ".nan"
+    if f in (float("inf"), float("-inf")):
+        return ".inf" if f > 0 else "-.inf"
+    text = repr(float(f))
+    if "e" in text or "E" in text:
+        mant, exp = text.split("e")
+        e = int(exp)
+    else:
+        d = Decimal(text)
+        e = d.adjusted()
+        mant = None
+    if e < -4 or e >= 21:
+        if mant is None:
+            mant = format(Decimal(text).scaleb(-e).normalize(), "f")
+        if mant.endswith(".0"):
+            mant = mant[:-2]
+        return f"{mant}e{'-' if e < 0 else '+'}{abs(e):02d}"
+    out = format(Decimal(text), "f")
+    if "." in out:
+        out = out.rstrip("0").rstrip(".")
+    return out
+
+
+class GoYamlDumper(yaml.CSafeDumper):
+    """libyaml's emitter with go-yaml v2's choice of scalar styles."""
+
+
+# The emitter writes a scalar plain only if it would resolve back to its own tag: resolve exactly the
+# forms the representers below produce, so that every other string may stay plain (go-yaml decides
+# quoting with its own rules, in _represent_str).
+GoYamlDumper.yaml_implicit_resolvers = {}
+for _tag, _regex, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|false)$", "tf"),
+    ("tag:yaml.org,2002:null", r"^null$", "n"),
+    ("tag:yaml.org,2002:int", r"^-?[0-9]+$", "-0123456789"),
+    ("tag:yaml.org,2002:float", r"^(?:-?[0-9]+(?:\.[0-9]*)?(?:e[-+][0-9]+)?|-?\.inf|\.nan)$", "-0123456789."),
+):
+    GoYamlDumper.add_implicit_resolver(_tag, re.compile(_regex), list(_first))
+
+
+def _represent_str(dumper: GoYamlDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        style = "|"
+    elif _would_resolve_non_string(data):
+        style = '"'
+    else:
+        style = None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+def _represent_float(dumper: GoYamlDumper, data: float) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:float", _go_g_float(data))
+
+
+def _represent_dict(dumper: GoYamlDumper, data: dict) -> yaml.MappingNode:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", sorted(data.items()))
+
+
+def _represent_none(dumper: GoYamlDumper, data: None) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+GoYamlDumper.add_representer(str, _represent_str)
+GoYamlDumper.add_representer(float, _represent_float)
+GoYamlDumper.add_representer(GoFloat, _represent_float)
+GoYamlDumper.add_representer(dict, _represent_dict)
+GoYamlDumper.add_representer(type(None), _represent_none)
+
+
+def dump_document(value: Any) -> str:
+    """One value as ``sigs.k8s.io/yaml.JSONToYAML`` writes it (no ``---`` line)."""
+    return yaml.dump(
+        value,
+        Dumper=GoYamlDumper,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=80,
+        indent=2,
+        sort_keys=False,
+    )
+
+
+def dump_documents(values: Iterable[Any]) -> Iterator[str]:
+    """Each value as one ``---``-prefixed document, as opm's YAML writer prints them."""
+    for value in values:
+        yield "---\n" + dump_document(value)

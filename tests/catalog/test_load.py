@@ -1,0 +1,186 @@
+"""Loading catalogs as opm's declcfg.LoadFS does: sniffing, .indexignore, keys, typed blobs, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from catalog import declcfg as d
+from catalog.errors import CatalogError
+from catalog.load import catalog_files, load_bytes, load_file, load_fs
+from catalog.write import to_json_bytes
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@pytest.mark.parametrize("name", ["community-v4.20", "community-v4.16-sample"])
+def test_real_catalogs_load(testdata: Path, name: str) -> None:
+    root = testdata / "catalogs" / name
+    cfg = load_fs(root)
+    dirs = sorted(p.name for p in root.iterdir() if p.is_dir())
+    names = {p.name for p in cfg.packages}
+    assert len(names) == len(cfg.packages) == len(dirs)
+    assert len(cfg.bundles) == {"community-v4.20": 803, "community-v4.16-sample": 30}[name]
+    assert all(b.package in names and b.name and b.properties for b in cfg.bundles)
+    assert all(c.entries for c in cfg.channels)
+
+
+def test_json_stream_of_concatenated_objects_with_or_without_newlines() -> None:
+    docs = (
+        b'{"schema":"olm.package","name":"a"}{"schema":"olm.package","name":"b"}\n'
+        b'  {"schema":"olm.package",\n"name":"c"}'
+    )
+    assert [p.name for p in load_bytes(docs).packages] == ["a", "b", "c"]
+
+
+def test_yaml_multi_document_and_sniffing_only_by_the_first_byte(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "a/catalog.txt": "---\nschema: olm.package\nname: a\n---\n"
+            "schema: olm.channel\npackage: a\nname: s\nentries:\n- name: a.v1\n",
+            "b/README": '   \n {"schema": "olm.package", "name": "b"}',
+        },
+    )
+    cfg = load_fs(tmp_path)
+    assert [p.name for p in cfg.packages] == ["a", "b"]
+    assert cfg.channels[0].entries == [d.ChannelEntry("a.v1")]
+
+
+def test_yaml_values_follow_go_yaml_v2_not_yaml_1_1_of_pyyaml() -> None:
+    cfg = load_bytes(
+        b"schema: my.thing\ndate: 2021-10-13\nyes: y\nnum: 1e3\nhex: 0x1F\nsexa: 1:20\nver: 1.0\n"
+    )
+    assert cfg.others[0].blob == {
+        "date": "2021-10-13",
+        "hex": 31,
+        "num": 1000,
+        "schema": "my.thing",
+        "sexa": "1:20",
+        "true": True,
+        "ver": 1,
+    }
+
+
+def test_case_insensitive_meta_keys_and_struct_fields() -> None:
+    cfg = load_bytes(
+        b"Schema: olm.bundle\nNAME: b.v1\nPackage: b\nImage: quay.io/b:1\n"
+        b"Properties:\n- Type: olm.package\n  Value: {packageName: b, version: 1.0.0}\n"
+        b"---\nschema: custom.one\nPackage: b\nName: nm\n"
+    )
+    b = cfg.bundles[0]
+    assert (b.name, b.package, b.image) == ("b.v1", "b", "quay.io/b:1")
+    assert b.properties == [d.Property("olm.package", {"packageName": "b", "version": "1.0.0"})]
+    assert (cfg.others[0].package, cfg.others[0].name) == ("b", "nm")
+
+
+def test_property_values_are_key_sorted_like_opms_meta_reencoding() -> None:
+    cfg = load_bytes(
+        b'{"schema":"olm.bundle","name":"x","properties":[{"type":"t","value":{"z":1,"a":{"y":2,"b":3}}}]}'
+    )
+    value = cfg.bundles[0].properties[0].value
+    assert list(value) == ["a", "z"] and list(value["a"]) == ["b", "y"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"foo: bar\n", 'object \'{"foo":"bar"}\n\' is missing root schema field'),
+        (b"# only a comment\n", "object 'null\n' is missing root schema field"),
+        (b"schema: olm.package\nname: a\n---\n\n", "object 'null\n' is missing root schema field"),
+        (b"schema: a\nSchema: b\n", 'duplicate keys for key "schema": [Schema schema]'),
+        (b"schema: 1\n", 'expected value for key "schema" to be a string, got %!t(float64=1): 1'),
+        (
+            b"schema: olm.package\nname: a\ndefaultChannel: [a]\n",
+            "parse package: json: cannot unmarshal array into Go struct field "
+            "Package.defaultChannel of type string",
+        ),
+        (
+            b"schema: olm.channel\nname: c\nentries: [{name: 1}]\n",
+            "parse channel: json: cannot unmarshal number into Go struct field "
+            "ChannelEntry.entries.name of type string",
+        ),
+        (
+            b"schema: olm.bundle\nproperties: {}\n",
+            "parse bundle: json: cannot unmarshal object into Go struct field "
+            "Bundle.properties of type []property.Property",
+        ),
+        (
+            b"schema: olm.deprecations\nentries: x\n",
+            "parse deprecation: json: cannot unmarshal string into Go struct field "
+            "Deprecation.entries of type []declcfg.DeprecationEntry",
+        ),
+        (b"---x\n", "invalid Yaml document separator: x"),
+        (
+            b'{"schema":"olm.bundle","name":"b","package":"p",'
+            b'"properties":[{"type":"olm.bundle.object","value":{"data":"!!"}}]}',
+            'read bundle objects: package "p", bundle "b": parse property at index 0 as bundle object: '
+            "illegal base64 data at input byte 0",
+        ),
+    ],
+)
+def test_load_errors_carry_opms_text(data: bytes, message: str) -> None:
+    with pytest.raises(CatalogError) as info:
+        load_bytes(data)
+    assert str(info.value) == message
+
+
+def test_a_broken_file_aborts_the_whole_load_with_one_line(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {"a/catalog.yaml": "schema: olm.package\nname: a\n", "b/catalog.json": '{"schema": "olm.package",'},
+    )
+    with pytest.raises(CatalogError) as info:
+        load_fs(tmp_path)
+    assert "b/catalog.json" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_indexignore_at_any_level(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            ".indexignore": "README.md\n/docs/\n*.bak\n",
+            "README.md": "not a catalog",
+            "docs/x.yaml": "oops",
+            "a/catalog.yaml": "schema: olm.package\nname: a\n",
+            "a/catalog.yaml.bak": "broken",
+            "a/.indexignore": "notes*\n!notes-keep.yaml\n",
+            "a/notes.txt": "broken",
+            "a/notes-keep.yaml": "schema: olm.package\nname: kept\n",
+            "b/notes.txt": "schema: olm.package\nname: b\n",
+        },
+    )
+    rel = [p.relative_to(tmp_path).as_posix() for p in catalog_files(tmp_path)]
+    assert rel == ["a/catalog.yaml", "a/notes-keep.yaml", "b/notes.txt"]
+    assert [p.name for p in load_fs(tmp_path).packages] == ["a", "kept", "b"]
+
+
+def test_without_indexignore_every_file_is_tried(tmp_path: Path) -> None:
+    write(tmp_path, {"a/catalog.yaml": "schema: olm.package\nname: a\n", "README.md": "# Catalog\n"})
+    with pytest.raises(CatalogError, match="missing root schema field"):
+        load_fs(tmp_path)
+
+
+def test_missing_root_and_file_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="no such file or directory"):
+        load_fs(tmp_path / "nope")
+    with pytest.raises(CatalogError, match="no such file or directory"):
+        load_file(tmp_path / "nope.yaml")
+
+
+def test_null_entries_and_icon_survive_a_round_trip() -> None:
+    data = (
+        b'{"schema":"olm.channel","name":"c","package":"p","entries":null}\n'
+        b'{"schema":"olm.package","name":"p","defaultChannel":"c","icon":{"base64data":"aGk=","mediatype":"image/png"}}'
+    )
+    cfg = load_bytes(data)
+    assert cfg.channels[0].entries is None
+    assert cfg.packages[0].icon == d.Icon("aGk=", "image/png")
+    assert to_json_bytes(load_bytes(to_json_bytes(cfg))) == to_json_bytes(cfg)
