@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import orjson
 from litestar import Request, Response, get, put
+from litestar.params import FromPath
 
 from status_api import builds
 from status_api.errors import Gone, NotFound, ValidationError
@@ -62,7 +63,7 @@ def _serve(request: Request, request_id: int, kind: Kind) -> Response[bytes]:
 
 
 @get("/builds/{request_id:int}/logs", sync_to_thread=False, summary="The logs of a finished request")
-def get_logs(request: Request, request_id: int) -> Response[bytes]:
+def get_logs(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     return _serve(request, request_id, LOGS)
 
 
@@ -71,12 +72,12 @@ def get_logs(request: Request, request_id: int) -> Response[bytes]:
     sync_to_thread=False,
     summary="Related bundles (regenerate-bundle)",
 )
-def get_related_bundles(request: Request, request_id: int) -> Response[bytes]:
+def get_related_bundles(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     return _serve(request, request_id, RELATED_BUNDLES)
 
 
 @get("/builds/{request_id:int}/nested-bundles", sync_to_thread=False, summary="Nested bundles (recursive)")
-def get_nested_bundles(request: Request, request_id: int) -> Response[bytes]:
+def get_nested_bundles(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     return _serve(request, request_id, NESTED_BUNDLES)
 
 
@@ -85,7 +86,7 @@ def get_nested_bundles(request: Request, request_id: int) -> Response[bytes]:
     sync_to_thread=False,
     summary="The deprecation schema of an add-deprecations request",
 )
-def get_deprecation_schema(request: Request, request_id: int) -> Response[bytes]:
+def get_deprecation_schema(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     record = builds.get_record(app_context(request).db, checked_id(request_id))
     _check_type(record, "add-deprecations")
     return Response(
@@ -96,7 +97,7 @@ def get_deprecation_schema(request: Request, request_id: int) -> Response[bytes]
 async def _upload(request: Request, request_id: int, kind: Kind) -> Response[bytes]:
     ctx = app_context(request)
     ctx.auth.require_worker(request.headers)
-    wanted, _word = _OWNERS[kind.name]
+    wanted, word = _OWNERS[kind.name]
     record = builds.get_record(ctx.db, checked_id(request_id))
     _check_type(record, wanted)
     if not ctx.storage.configured(kind):
@@ -108,13 +109,13 @@ async def _upload(request: Request, request_id: int, kind: Kind) -> Response[byt
         except orjson.JSONDecodeError as exc:
             raise ValidationError(f"Failed to decode JSON object: {exc}") from None
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ValidationError(f"The {_word} must be a JSON array of pull specifications")
+            raise ValidationError(f"The {word} must be a JSON array of pull specifications")
     ctx.storage.put(kind, request_id, content)
     return json_response({"id": request_id, "stored": kind.name}, 201)
 
 
 @put("/builds/{request_id:int}/logs", summary="Upload the logs of a request (workers only)", status_code=201)
-async def put_logs(request: Request, request_id: int) -> Response[bytes]:
+async def put_logs(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     return await _upload(request, request_id, LOGS)
 
 
@@ -123,14 +124,14 @@ async def put_logs(request: Request, request_id: int) -> Response[bytes]:
     summary="Upload related bundles (workers only)",
     status_code=201,
 )
-async def put_related_bundles(request: Request, request_id: int) -> Response[bytes]:
+async def put_related_bundles(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     return await _upload(request, request_id, RELATED_BUNDLES)
 
 
 @put(
     "/builds/{request_id:int}/nested-bundles", summary="Upload nested bundles (workers only)", status_code=201
 )
-async def put_nested_bundles(request: Request, request_id: int) -> Response[bytes]:
+async def put_nested_bundles(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     return await _upload(request, request_id, NESTED_BUNDLES)
 
 

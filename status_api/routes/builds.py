@@ -6,7 +6,7 @@ import logging
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from status_api import builds
 from status_api.errors import ServerError
@@ -98,16 +98,16 @@ _PATCH_BODY = {
 @get("/builds", sync_to_thread=False, summary="List build requests")
 def list_builds(
     request: Request,
-    page: str | None = None,
-    per_page: str | None = None,
-    verbose: str | None = None,
-    state_filter: Annotated[str | None, Parameter(query="state")] = None,
-    batch: str | None = None,
-    request_type: str | None = None,
-    user: str | None = None,
-    index_image: str | None = None,
-    from_index: str | None = None,
-    from_index_startswith: str | None = None,
+    page: FromQuery[str | None] = None,
+    per_page: FromQuery[str | None] = None,
+    verbose: FromQuery[str | None] = None,
+    state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
+    batch: FromQuery[str | None] = None,
+    request_type: FromQuery[str | None] = None,
+    user: FromQuery[str | None] = None,
+    index_image: FromQuery[str | None] = None,
+    from_index: FromQuery[str | None] = None,
+    from_index_startswith: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     ctx = app_context(request)
     args = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
@@ -115,7 +115,7 @@ def list_builds(
 
 
 @get("/builds/{request_id:int}", sync_to_thread=False, summary="Get one build request")
-def get_build(request: Request, request_id: int) -> Response[bytes]:
+def get_build(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     ctx = app_context(request)
     return json_response(builds.get_request(ctx.db, checked_id(request_id), ctx.settings, base_url(request)))
 
@@ -125,7 +125,7 @@ def get_build(request: Request, request_id: int) -> Response[bytes]:
     summary="Update a build request (workers only)",
     operation_class=body_operation(_PATCH_BODY),
 )
-async def patch_build(request: Request, request_id: int) -> Response[bytes]:
+async def patch_build(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     ctx = app_context(request)
     worker = ctx.auth.require_worker(request.headers)
     payload = await read_json(request)
