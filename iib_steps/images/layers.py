@@ -1,0 +1,281 @@
+"""Deterministic image layers: a sorted tar with fixed metadata, gzipped with a fixed header.
+
+The same files always give the same bytes, hence the same digest: members are sorted by path, every
+timestamp is ``mtime`` (0 by default), owners are root (0:0, no names), modes are 0755 for
+directories and executables and 0644 otherwise, and the gzip header carries no name and no time.
+
+Compression runs in parallel (zlib releases the GIL): the tar stream is cut into fixed-size blocks
+at fixed offsets, each block is deflated on its own with the previous 32 KiB as a preset dictionary
+and ends with a sync flush, and the pieces are concatenated into one gzip member (what ``pigz``
+does). The block size, not the number of threads, fixes the output, so the digest does not depend on
+the machine. The uncompressed digest (diff_id), the CRC and the compressed digest are computed in the
+same single pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tarfile
+import tempfile
+import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from iib_steps.errors import StepError
+
+BLOCK_SIZE = 1024 * 1024  # fixed: part of what determines the output bytes
+DEFAULT_LEVEL = int(os.environ.get("IIB_LAYER_GZIP_LEVEL", "6"))
+_DICT_SIZE = 32 * 1024
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no flags, mtime 0, OS unknown
+_RECORD = tarfile.RECORDSIZE
+OPAQUE_WHITEOUT = ".wh..wh..opq"
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """What one layer holds: local files or directories placed at paths inside the image.
+
+    ``entries`` maps an absolute in-image path (``/configs``) to a local path; a directory is copied
+    with everything under it, restricted to ``include`` (relative names below it) when given.
+    ``opaque`` lists in-image directories whose lower-layer content this layer hides (an opaque
+    whiteout), so that a reader can stop there.
+    """
+
+    entries: tuple[tuple[str, Path], ...]
+    include: tuple[str, ...] | None = None
+    opaque: tuple[str, ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()  # for the layer's descriptor in the manifest
+
+    @classmethod
+    def directory(
+        cls,
+        source: Path,
+        dest: str = "/configs",
+        include: Iterable[str] | None = None,
+        opaque: bool = False,
+        annotations: Mapping[str, str] | None = None,
+    ) -> LayerSpec:
+        """The tree under ``source`` (or only its ``include`` subpaths) at ``dest`` in the image."""
+        return cls(
+            ((dest, Path(source)),),
+            tuple(sorted(include)) if include is not None else None,
+            (dest,) if opaque else (),
+            tuple(sorted((annotations or {}).items())),
+        )
+
+
+@dataclass(frozen=True)
+class LayerBlob:
+    """A written layer: the compressed file and its descriptors' numbers."""
+
+    path: Path
+    digest: str  # sha256 of the compressed bytes
+    diff_id: str  # sha256 of the uncompressed tar
+    size: int
+    uncompressed_size: int = field(default=0)
+    annotations: tuple[tuple[str, str], ...] = ()  # for the layer's descriptor in the manifest
+
+
+@dataclass(frozen=True)
+class _Member:
+    name: str  # archive name, no leading slash
+    local: Path | None  # None for synthesized directories and whiteouts
+    kind: str  # "dir", "file", "symlink", "whiteout"
+
+
+def _archive_name(image_path: str) -> str:
+    posix = PurePosixPath("/" + image_path.lstrip("/"))
+    if ".." in posix.parts:
+        raise StepError(f"image path {image_path!r} must not contain '..'")
+    return str(posix).lstrip("/")
+
+
+def _collect(spec: LayerSpec) -> list[_Member]:
+    members: dict[str, _Member] = {}
+
+    def add_parents(name: str) -> None:
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            parent = "/".join(parts[:i])
+            members.setdefault(parent, _Member(parent, None, "dir"))
+
+    for dest, local in spec.entries:
+        base = _archive_name(dest)
+        if not local.exists():
+            raise StepError(f"{local} does not exist")
+        add_parents(base)
+        if local.is_file():
+            members[base] = _Member(base, local, "file")
+            continue
+        members[base] = _Member(base, local, "dir")
+        roots = [local / rel for rel in spec.include] if spec.include is not None else [local]
+        for root in roots:
+            if not root.exists() and not root.is_symlink():
+                raise StepError(f"{root} does not exist")
+            rel_root = root.relative_to(local)
+            name_root = f"{base}/{rel_root.as_posix()}" if str(rel_root) != "." else base
+            add_parents(name_root)
+            if root.is_symlink() or root.is_file():
+                members[name_root] = _Member(name_root, root, "symlink" if root.is_symlink() else "file")
+                continue
+            members[name_root] = _Member(name_root, root, "dir")
+            for dirpath, dirnames, filenames in os.walk(root):
+                rel = Path(dirpath).relative_to(root).as_posix()
+                prefix = name_root if rel == "." else f"{name_root}/{rel}"
+                for d in dirnames:
+                    p = Path(dirpath) / d
+                    members[f"{prefix}/{d}"] = _Member(
+                        f"{prefix}/{d}", p, "symlink" if p.is_symlink() else "dir"
+                    )
+                for f in filenames:
+                    p = Path(dirpath) / f
+                    members[f"{prefix}/{f}"] = _Member(
+                        f"{prefix}/{f}", p, "symlink" if p.is_symlink() else "file"
+                    )
+    for opaque in spec.opaque:
+        name = f"{_archive_name(opaque)}/{OPAQUE_WHITEOUT}"
+        add_parents(name)
+        members[name] = _Member(name, None, "whiteout")
+    # Sort by path components so that a directory always precedes its content.
+    return [members[k] for k in sorted(members, key=lambda n: n.split("/"))]
+
+
+def _header(member: _Member, mtime: int) -> tuple[bytes, int]:
+    info = tarfile.TarInfo(member.name)
+    info.mtime = mtime
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    size = 0
+    if member.kind == "dir":
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+    elif member.kind == "symlink":
+        assert member.local is not None
+        info.type = tarfile.SYMTYPE
+        info.linkname = os.readlink(member.local)
+        info.mode = 0o777
+    elif member.kind == "whiteout":
+        info.type = tarfile.REGTYPE
+        info.mode = 0o644
+    else:
+        assert member.local is not None
+        st = member.local.stat()
+        info.type = tarfile.REGTYPE
+        info.mode = 0o755 if st.st_mode & stat.S_IXUSR else 0o644
+        size = st.st_size
+    info.size = size
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"), size
+
+
+def tar_stream(spec: LayerSpec, mtime: int = 0, read_size: int = BLOCK_SIZE) -> Iterator[bytes]:
+    """The layer's uncompressed tar, as a stream of byte strings."""
+    total = 0
+    for member in _collect(spec):
+        header, size = _header(member, mtime)
+        yield header
+        total += len(header)
+        if size:
+            assert member.local is not None
+            left = size
+            with open(member.local, "rb") as fh:
+                while left > 0:
+                    chunk = fh.read(min(read_size, left))
+                    if not chunk:
+                        raise StepError(f"{member.local} shrank while it was being read")
+                    left -= len(chunk)
+                    yield chunk
+            pad = (-size) % tarfile.BLOCKSIZE
+            if pad:
+                yield b"\0" * pad
+            total += size + pad
+    end = b"\0" * (2 * tarfile.BLOCKSIZE)
+    total += len(end)
+    yield end + b"\0" * ((-total) % _RECORD)
+
+
+def _blocks(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """Re-cut a byte stream into blocks of exactly ``size`` bytes (the last may be shorter)."""
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        while len(buf) >= size:
+            yield bytes(buf[:size])
+            del buf[:size]
+    if buf:
+        yield bytes(buf)
+
+
+def _deflate(block: bytes, zdict: bytes | None, level: int, last: bool) -> bytes:
+    if zdict:
+        comp = zlib.compressobj(level, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
+    else:
+        comp = zlib.compressobj(level, zlib.DEFLATED, -15, 9)
+    out = comp.compress(block)
+    return out + comp.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def gzip_stream(
+    chunks: Iterable[bytes], out, level: int = DEFAULT_LEVEL, threads: int | None = None
+) -> tuple[str, str, int, int]:
+    """Gzip ``chunks`` into the binary file ``out``; return (digest, diff_id, size, uncompressed size)."""
+    workers = threads or min(4, os.cpu_count() or 1)
+    raw_hash, gz_hash = hashlib.sha256(), hashlib.sha256()
+    crc, raw_size, gz_size = 0, 0, 0
+
+    def emit(data: bytes) -> None:
+        nonlocal gz_size
+        gz_hash.update(data)
+        out.write(data)
+        gz_size += len(data)
+
+    emit(_GZIP_HEADER)
+    pending: deque[Future[bytes]] = deque()
+    previous_tail = b""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        blocks = _blocks(chunks, BLOCK_SIZE)
+        block = next(blocks, None)
+        while block is not None:
+            following = next(blocks, None)
+            raw_hash.update(block)
+            crc = zlib.crc32(block, crc)
+            raw_size += len(block)
+            pending.append(pool.submit(_deflate, block, previous_tail, level, following is None))
+            previous_tail = block[-_DICT_SIZE:]
+            while len(pending) > 2 * workers:
+                emit(pending.popleft().result())
+            block = following
+        if raw_size == 0:
+            pending.append(pool.submit(_deflate, b"", b"", level, True))
+        while pending:
+            emit(pending.popleft().result())
+    emit(crc.to_bytes(4, "little") + (raw_size & 0xFFFFFFFF).to_bytes(4, "little"))
+    return "sha256:" + gz_hash.hexdigest(), "sha256:" + raw_hash.hexdigest(), gz_size, raw_size
+
+
+def write_layer(
+    spec: LayerSpec, work_dir: Path, level: int = DEFAULT_LEVEL, mtime: int = 0, threads: int | None = None
+) -> LayerBlob:
+    """Write ``spec`` as a gzipped tar into ``work_dir``; the file is named by its digest."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=work_dir, prefix=".layer-", suffix=".tar.gz")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            digest, diff_id, size, raw_size = gzip_stream(tar_stream(spec, mtime), out, level, threads)
+        final = work_dir / f"{digest.split(':', 1)[1]}.tar.gz"
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return LayerBlob(final, digest, diff_id, size, raw_size, spec.annotations)
+
+
+def write_layers(
+    specs: Sequence[LayerSpec], work_dir: Path, level: int = DEFAULT_LEVEL, mtime: int = 0
+) -> list[LayerBlob]:
+    """Write several layers one after another (each already uses every core)."""
+    return [write_layer(spec, work_dir, level, mtime) for spec in specs]

@@ -1,0 +1,85 @@
+"""Bounded retries with exponential backoff, for transient registry failures only.
+
+Retried: connection errors (refused, reset, dropped mid-body, timeouts) and HTTP 5xx answers.
+Never retried: 4xx answers (bad request, auth, not found) — those are the caller's to report.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import requests
+
+from iib_steps.errors import StepError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class TransientError(Exception):
+    """A failure worth retrying (5xx or a dropped connection); ``str()`` says what happened."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``attempts`` tries in all, waiting ``base_delay * 2**n`` (at most ``max_delay``) between them."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """Defaults, overridable by ``IIB_REGISTRY_RETRIES`` and ``IIB_REGISTRY_RETRY_DELAY``."""
+        attempts = int(os.environ.get("IIB_REGISTRY_RETRIES", cls.attempts))
+        base = float(os.environ.get("IIB_REGISTRY_RETRY_DELAY", cls.base_delay))
+        return cls(max(1, attempts), max(0.0, base), max(base, cls.max_delay))
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * (2**attempt))
+
+
+TRANSIENT_EXCEPTIONS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    ConnectionError,
+    TransientError,
+)
+
+
+def with_retries(policy: RetryPolicy, what: str, func: Callable[[], T]) -> T:
+    """Call ``func`` until it succeeds or ``policy.attempts`` transient failures have happened.
+
+    ``func`` raises ``TransientError`` (or a connection error) to ask for another try; anything else
+    propagates at once. After the last attempt one ``StepError`` names ``what`` and the last cause.
+    """
+    last = ""
+    for attempt in range(policy.attempts):
+        try:
+            return func()
+        except TRANSIENT_EXCEPTIONS as exc:
+            last = _describe(exc)
+            if attempt + 1 < policy.attempts:
+                wait = policy.delay(attempt)
+                log.warning("%s failed (%s); retrying in %.1f s", what, last, wait)
+                time.sleep(wait)
+    raise StepError(f"{what} failed after {policy.attempts} attempts: {last}")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TransientError):
+        return str(exc)
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed or dropped"
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+        return "connection dropped while reading the response"
+    return type(exc).__name__
