@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from catalog.declcfg import DeclarativeConfig
+from catalog.declcfg import Bundle, DeclarativeConfig, Property, RelatedImage
 
 
 def read_stream(path: Path) -> list[dict[str, Any]]:
@@ -86,3 +86,14 @@ def blobs_by_package(cfg: DeclarativeConfig) -> dict[str, list[dict[str, Any]]]:
             }
         )
     return out
+
+
+def bundle_from_dict(d: dict[str, Any]) -> Bundle:
+    """An ``olm.bundle`` blob as opm printed it, as our typed Bundle."""
+    return Bundle(
+        name=d.get("name", ""),
+        package=d.get("package", ""),
+        image=d.get("image", ""),
+        properties=[Property(p["type"], p["value"]) for p in d.get("properties") or []],
+        related_images=[RelatedImage(r.get("name", ""), r["image"]) for r in d.get("relatedImages") or []],
+    )
