@@ -67,28 +67,42 @@ def _json_kind(value: Any) -> str:
     return "object"
 
 
-# A checker gets (value, innermost struct name, field path) and raises _TypeError on the first
-# mismatch, as Go keeps the first error it meets walking the document in (sorted) key order.
-_Checker = Callable[[Any, "str | None", tuple[str, ...]], None]
+# A Go type is a pair of functions: ``ok(value)`` answers fast whether the value decodes, and
+# ``check(value, innermost struct name, field path)`` raises _TypeError on the first mismatch, as Go
+# keeps the first error it meets walking the document in (sorted) key order. The slow walk only
+# runs for values that are not ok.
+_Check = Callable[[Any, "str | None", tuple[str, ...]], None]
 
 
-def _string(type_name: str = "string") -> _Checker:
+@dataclass(frozen=True, slots=True)
+class _GoType:
+    ok: Callable[[Any], bool]
+    check: _Check
+
+
+def _string(type_name: str = "string") -> _GoType:
+    def ok(v: Any) -> bool:
+        return v is None or v.__class__ is str
+
     def check(v: Any, struct: str | None, path: tuple[str, ...]) -> None:
-        if v is not None and not isinstance(v, str):
+        if not ok(v):
             raise _TypeError(_json_kind(v), type_name, struct, path)
 
-    return check
+    return _GoType(ok, check)
 
 
-def _bool() -> _Checker:
+def _bool() -> _GoType:
+    def ok(v: Any) -> bool:
+        return v is None or v.__class__ is bool
+
     def check(v: Any, struct: str | None, path: tuple[str, ...]) -> None:
-        if v is not None and not isinstance(v, bool):
+        if not ok(v):
             raise _TypeError(_json_kind(v), "bool", struct, path)
 
-    return check
+    return _GoType(ok, check)
 
 
-def _int(bits: int, type_name: str) -> _Checker:
+def _int(bits: int, type_name: str) -> _GoType:
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
     def check(v: Any, struct: str | None, path: tuple[str, ...]) -> None:
@@ -101,7 +115,14 @@ def _int(bits: int, type_name: str) -> _Checker:
         if not lo <= int(v) <= hi or (isinstance(v, float) and abs(v) >= 1e21):
             raise _TypeError(f"number {_go_number(v)}", type_name, struct, path)
 
-    return check
+    def ok(v: Any) -> bool:
+        try:
+            check(v, None, ())
+        except _TypeError:
+            return False
+        return True
+
+    return _GoType(ok, check)
 
 
 def _go_number(v: float | int) -> str:
@@ -119,44 +140,98 @@ def _go_number(v: float | int) -> str:
     return r
 
 
-def _any() -> _Checker:
+def _any() -> _GoType:
+    def ok(v: Any) -> bool:
+        return True
+
     def check(v: Any, struct: str | None, path: tuple[str, ...]) -> None:
         return None
 
-    return check
+    return _GoType(ok, check)
 
 
-def _slice(elem: _Checker, type_name: str) -> _Checker:
+def _slice(elem: _GoType, type_name: str) -> _GoType:
+    elem_ok, elem_check = elem.ok, elem.check
+
+    def ok(v: Any) -> bool:
+        if v is None:
+            return True
+        if v.__class__ is not list:
+            return False
+        return all(map(elem_ok, v))
+
     def check(v: Any, struct: str | None, path: tuple[str, ...]) -> None:
         if v is None:
             return
         if not isinstance(v, list):
             raise _TypeError(_json_kind(v), type_name, struct, path)
         for item in v:
-            elem(item, struct, path)
+            elem_check(item, struct, path)
 
-    return check
+    return _GoType(ok, check)
 
 
-def _map(elem: _Checker, type_name: str) -> _Checker:
+def _map(elem: _GoType, type_name: str) -> _GoType:
+    elem_ok, elem_check = elem.ok, elem.check
+
+    def ok(v: Any) -> bool:
+        if v is None:
+            return True
+        if v.__class__ is not dict:
+            return False
+        return all(map(elem_ok, v.values()))
+
     def check(v: Any, struct: str | None, path: tuple[str, ...]) -> None:
         if v is None:
             return
         if not isinstance(v, dict):
             raise _TypeError(_json_kind(v), type_name, struct, path)
         for key in sorted(v):
-            elem(v[key], struct, (*path, key))
+            elem_check(v[key], struct, (*path, key))
 
-    return check
+    return _GoType(ok, check)
+
+
+_S = _string()
 
 
 def _fold(name: str) -> str:
     return name.lower().upper()
 
 
-def _struct(name: str, type_name: str, fields: dict[str, _Checker]) -> _Checker:
-    exact = dict(fields)
-    folded = {_fold(k): (k, c) for k, c in fields.items()}
+def _struct(name: str, type_name: str, fields: dict[str, _GoType]) -> _GoType:
+    exact_ok = {k: t.ok for k, t in fields.items()}
+    folded = {_fold(k): (k, t) for k, t in fields.items()}
+
+    def field_ok(key: str, x: Any) -> bool:
+        f = exact_ok.get(key)
+        if f is None:
+            hit = folded.get(_fold(key))
+            if hit is None:
+                return True  # Go ignores unknown keys
+            f = hit[1].ok
+        return f(x)
+
+    plain_strings = frozenset(k for k, t in fields.items() if t is _S)
+    others_ok = {k: f for k, f in exact_ok.items() if k not in plain_strings}
+
+    def ok(v: Any) -> bool:
+        if v is None:
+            return True
+        if v.__class__ is not dict:
+            return False
+        for key, x in v.items():
+            if key in plain_strings:  # inlined string check: most fields are strings
+                if x.__class__ is not str and x is not None:
+                    return False
+                continue
+            f = others_ok.get(key)
+            if f is None:
+                if not field_ok(key, x):
+                    return False
+            elif not f(x):
+                return False
+        return True
 
     def check(v: Any, struct: str | None, path: tuple[str, ...]) -> None:
         if v is None:
@@ -164,24 +239,23 @@ def _struct(name: str, type_name: str, fields: dict[str, _Checker]) -> _Checker:
         if not isinstance(v, dict):
             raise _TypeError(_json_kind(v), type_name, struct, path)
         for key in sorted(v):
-            checker = exact.get(key)
+            t = fields.get(key)
             field_name = key
-            if checker is None:
+            if t is None:
                 hit = folded.get(_fold(key))
                 if hit is None:
-                    continue  # Go ignores unknown keys
-                field_name, checker = hit
-            checker(v[key], name, (*path, field_name))
+                    continue
+                field_name, t = hit
+            t.check(v[key], name, (*path, field_name))
 
-    return check
+    return _GoType(ok, check)
 
 
-_S = _string()
 _STRINGS = _slice(_S, "[]string")
 _STRING_MAP = _map(_S, "map[string]string")
 
 
-def _descriptor(name: str) -> _Checker:
+def _descriptor(name: str) -> _GoType:
     return _struct(
         name,
         f"v1alpha1.{name}",
@@ -235,7 +309,7 @@ _API_SERVICE_DESCRIPTION = _struct(
 )
 _APP_LINK = _struct("AppLink", "v1alpha1.AppLink", {"name": _S, "url": _S})
 
-_CHECKERS: dict[str, _Checker] = {
+_CHECKERS: dict[str, _GoType] = {
     PROP_PACKAGE: _struct("Package", "property.Package", {"packageName": _S, "version": _S, "release": _S}),
     PROP_PACKAGE_REQUIRED: _struct(
         "PackageRequired", "property.PackageRequired", {"packageName": _S, "versionRange": _S}
@@ -300,11 +374,11 @@ def check_value(type_: str, value: Any) -> str | None:
     """Go's decoding error for a property value of a known type, or None when it decodes."""
     if value is MISSING:
         return "unexpected end of JSON input"
-    checker = _CHECKERS.get(type_)
-    if checker is None:
+    go_type = _CHECKERS.get(type_)
+    if go_type is None or go_type.ok(value):
         return None
     try:
-        checker(value, None, ())
+        go_type.check(value, None, ())
     except _TypeError as exc:
         return exc.text()
     return None
@@ -316,14 +390,21 @@ def check_value(type_: str, value: Any) -> str | None:
 
 def _get(value: Any, name: str) -> Any:
     """Field ``name`` of a decoded Go struct: exact key, else a case-insensitive match."""
-    if not isinstance(value, dict):
+    if value.__class__ is not dict:
         return None
+    if value.keys() <= _EXACT_NAMES:  # the usual case: no key needs case folding
+        return value.get(name)
     want = _fold(name)
     hit = None
     for key in sorted(value):  # opm decodes the re-encoded blob, whose keys are sorted
         if key == name or _fold(key) == want:
             hit = value[key]  # every match sets the field: the last one wins
     return hit
+
+
+_EXACT_NAMES = frozenset(
+    {"packageName", "version", "release", "versionRange", "group", "kind", "data", "channelName", "priority"}
+)
 
 
 def _str(value: Any, name: str) -> str:

@@ -7,6 +7,7 @@ range is dropped by blang's tokenizer), because opm's messages quote their error
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,15 @@ class SemverError(CatalogError):
     """A version or range that blang/semver would refuse; the text is blang's."""
 
 
+_ALPHANUM_RE = re.compile(r"[0-9A-Za-z-]*")
+
+
 def _only(s: str, allowed: frozenset[str]) -> bool:
+    """Whether every character of ``s`` is in ``allowed`` (true for ""), as blang's containsOnly."""
+    if allowed is _NUMBERS:
+        return not s or (s.isascii() and s.isdigit())
+    if allowed is _ALPHANUM:
+        return _ALPHANUM_RE.fullmatch(s) is not None
     return all(c in allowed for c in s)
 
 
