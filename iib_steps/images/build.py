@@ -148,7 +148,8 @@ def build_index_image(
     ``destinations``: tags to write (``host/repo:tag``, ``docker://...``, ``oci:DIR:tag``); several
     repositories are allowed. ``arches``: default all of the binary image's. ``labels``: added to
     the binary image's labels (``operators.operatorframework.io.index.configs.v1=/configs`` always).
-    ``fmt``: ``v2s2`` (a Docker manifest list, IIB's output) or ``oci`` (an OCI image index).
+    ``fmt``: ``v2s2`` (a Docker manifest list, IIB's output) or ``oci`` (an OCI image index); an OCI
+    layout destination always gets OCI media types (``pull_specs`` give each destination's digest).
     """
     if fmt not in mt.FORMATS:
         raise StepError(f"unknown image format {fmt!r}; use one of {', '.join(mt.FORMATS)}")
@@ -242,14 +243,14 @@ def build_index_image(
             tuple(raw.descriptor(platforms[arch]) for arch, raw in zip(wanted, children, strict=True)),
         )
         top = RawManifest(index.to_bytes(), index.media_type)
-        push_manifests(targets, top, children)
+        digests = push_manifests(targets, top, children)
 
     return BuildResult(
         digest=top.digest,
         media_type=top.media_type,
         arch_digests=arch_digests,
         destinations=[str(d) for d in destinations],
-        pull_specs=[pinned(t, top.digest) for t in targets],
+        pull_specs=[pinned(t, d) for t, d in zip(targets, digests, strict=True)],
         layers=[layer for layer in added[1:]],
         bytes_uploaded=client.bytes_uploaded - uploaded_before,
         blobs=dict(pusher.counts),
@@ -351,13 +352,13 @@ def build_bundle_image(
             (_layer_descriptor(layer, fmt),),
         )
         raw = RawManifest(manifest.to_bytes(), manifest.media_type)
-        push_manifests(targets, raw)
+        digests = push_manifests(targets, raw)
     return BuildResult(
         digest=raw.digest,
         media_type=raw.media_type,
         arch_digests={arch: raw.digest},
         destinations=[str(d) for d in destinations],
-        pull_specs=[pinned(t, raw.digest) for t in targets],
+        pull_specs=[pinned(t, d) for t, d in zip(targets, digests, strict=True)],
         layers=[layer],
         bytes_uploaded=client.bytes_uploaded - uploaded_before,
         blobs=dict(pusher.counts),

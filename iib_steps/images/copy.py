@@ -35,7 +35,11 @@ def copy_image(
     *,
     client: RegistryClient | None = None,
 ) -> CopyResult:
-    """Copy ``source`` (every architecture of a list) to each destination tag; digests are kept."""
+    """Copy ``source`` (every architecture of a list) to each destination tag.
+
+    Registry destinations get byte-identical manifests (same digests); an OCI layout gets OCI media
+    types, as ``skopeo copy`` writes them (see ``pull_specs`` for the digest each destination has).
+    """
     client = client or default_client()
     reader = ImageReader(source, client)
     targets = targets_for(destinations, client)
@@ -64,11 +68,11 @@ def copy_image(
                 seen.add(desc.digest)
                 tasks.append(lambda t=target, d=desc: pusher.blob_from_store(t, reader.store, d))
     run_all(tasks)
-    push_manifests(targets, top, children)
+    digests = push_manifests(targets, top, children)
     return CopyResult(
         digest=top.digest,
         media_type=top.media_type,
         destinations=[str(d) for d in destinations],
-        pull_specs=[str(t.location.with_digest(top.digest)) for t in targets],
+        pull_specs=[str(t.location.with_digest(d)) for t, d in zip(targets, digests, strict=True)],
         blobs=dict(pusher.counts),
     )

@@ -11,10 +11,10 @@ from iib_steps.errors import StepError
 from iib_steps.images import manifests as mt
 from iib_steps.images.inspect import as_location
 from iib_steps.images.layers import LayerBlob
-from iib_steps.images.manifests import Descriptor, RawManifest
+from iib_steps.images.manifests import Descriptor, ImageIndex, ImageManifest, RawManifest
 from iib_steps.images.reference import ImageLocation, LayoutImage, RegistryImage
 from iib_steps.images.registry import RegistryClient
-from iib_steps.images.stores import RegistryStore, Store, open_store, transfer_blob
+from iib_steps.images.stores import LayoutStore, RegistryStore, Store, open_store, transfer_blob
 
 
 @dataclass
@@ -120,12 +120,53 @@ def run_all(tasks: Sequence[Callable[[], Any]], threads: int = 4) -> None:
             fut.result()
 
 
-def push_manifests(targets: list[Target], top: RawManifest, children: Sequence[RawManifest] = ()) -> None:
-    """Push children and ``top`` by digest everywhere, then write every tag (so tags move last)."""
+def push_manifests(
+    targets: list[Target], top: RawManifest, children: Sequence[RawManifest] = ()
+) -> list[str]:
+    """Push children and ``top`` by digest everywhere, then write every tag (so tags move last).
+
+    An OCI layout gets OCI media types (skopeo's ``oci:`` transport finds nothing else), so a Docker
+    list is converted for it; returns the top digest written to each target.
+    """
+    plan = []
     for target in targets:
-        for child in children:
+        if isinstance(target.store, LayoutStore) and top.media_type in (mt.DOCKER_LIST, mt.DOCKER_MANIFEST):
+            plan.append((target, *to_oci(top, children)))
+        else:
+            plan.append((target, top, list(children)))
+    for target, t_top, t_children in plan:
+        for child in t_children:
             target.store.put_manifest(child)
-        target.store.put_manifest(top)
-    for target in targets:
+        target.store.put_manifest(t_top)
+    for target, t_top, _ in plan:
         for tag in target.tags:
-            target.store.put_manifest(top, tag)
+            target.store.put_manifest(t_top, tag)
+    return [t_top.digest for _, t_top, _ in plan]
+
+
+def _manifest_to_oci(raw: RawManifest) -> RawManifest:
+    parsed = raw.parse()
+    assert isinstance(parsed, ImageManifest)
+    fmt = mt.FORMAT_OCI
+    converted = ImageManifest(
+        mt.OCI_MANIFEST,
+        parsed.config.with_media_type(mt.media_type_for(parsed.config.media_type, fmt)),
+        tuple(layer.with_media_type(mt.media_type_for(layer.media_type, fmt)) for layer in parsed.layers),
+        parsed.annotations,
+    )
+    return RawManifest(converted.to_bytes(), mt.OCI_MANIFEST)
+
+
+def to_oci(top: RawManifest, children: Sequence[RawManifest]) -> tuple[RawManifest, list[RawManifest]]:
+    """The same image with OCI media types (new digests; configs and layers are unchanged blobs)."""
+    if top.media_type == mt.DOCKER_MANIFEST:
+        return _manifest_to_oci(top), []
+    parsed = top.parse()
+    assert isinstance(parsed, ImageIndex)
+    by_digest = {c.digest: _manifest_to_oci(c) if c.media_type == mt.DOCKER_MANIFEST else c for c in children}
+    entries = []
+    for desc in parsed.manifests:
+        new = by_digest[desc.digest]
+        entries.append(Descriptor(new.media_type, new.digest, len(new.data), desc.platform, desc.annotations))
+    index = ImageIndex(mt.OCI_INDEX, tuple(entries), parsed.annotations)
+    return RawManifest(index.to_bytes(), mt.OCI_INDEX), list(by_digest.values())

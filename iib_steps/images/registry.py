@@ -96,6 +96,7 @@ class RegistryClient:
         self.retry = retry or RetryPolicy.from_env()
         self._hosts: dict[str, _HostState] = {}
         self._tokens: dict[tuple[str, str], str] = {}
+        self._token_locks: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
         self.bytes_uploaded = 0
@@ -148,9 +149,13 @@ class RegistryClient:
         if state.auth_kind == "basic" and creds is not None:
             return {"Authorization": requests.auth._basic_auth_str(creds.username, creds.password)}
         if state.auth_kind == "bearer":
-            token = self._tokens.get((host, " ".join(scopes)))
+            key = (host, " ".join(scopes))
+            token = self._tokens.get(key)
             if token is None:
-                token = self._fetch_token(host, state, scopes, creds)
+                with self._lock:
+                    lock = self._token_locks.setdefault(key, threading.Lock())
+                with lock:  # one token request per scope, even when threads race for it
+                    token = self._tokens.get(key) or self._fetch_token(host, state, scopes, creds)
             return {"Authorization": f"Bearer {token}"}
         return {}
 
@@ -420,7 +425,8 @@ class RegistryClient:
             params={"mount": digest, "from": from_repository},
         )
         if resp.status_code == 201:
-            self.blobs_mounted += 1
+            with self._lock:
+                self.blobs_mounted += 1
             return True
         # 202: the registry opened an upload session instead; abandon it.
         location = resp.headers.get("Location")
@@ -477,8 +483,9 @@ class RegistryClient:
                 self._finish_upload(host, repository, location, digest, b"", scopes, what)
 
         with_retries(self.retry, what, once)
-        self.bytes_uploaded += size
-        self.blobs_uploaded += 1
+        with self._lock:
+            self.bytes_uploaded += size
+            self.blobs_uploaded += 1
 
     def _finish_upload(
         self,
