@@ -123,7 +123,7 @@ def test_5xx_and_drops_are_bounded_then_one_clear_error(fault_proxy, registry, t
     assert len([e for e in fault_proxy.log if e[1].endswith("/manifests/v1")]) == 3
     fault_proxy.reset()
     fault_proxy.fail("GET", r"/manifests/v1$", "drop")
-    with pytest.raises(StepError, match="failed after 3 attempts: connection failed or dropped$"):
+    with pytest.raises(StepError, match=r"failed after 3 attempts: connection failed or dropped$"):
         resolve_image(f"{fault_proxy.host}/faulty/opm:v1", client=client)
     assert len([e for e in fault_proxy.log if e[1].endswith("/manifests/v1")]) == 3
 
@@ -132,7 +132,7 @@ def test_4xx_is_not_retried(fault_proxy, registry, tmp_path):
     _push_sample(registry, tmp_path)
     client = client_for(fault_proxy.host, attempts=5)
     fault_proxy.fail("GET", r"/manifests/v1$", 400)
-    with pytest.raises(RegistryError, match="400 INJECTED: injected 400$"):
+    with pytest.raises(RegistryError, match=r"400 INJECTED: injected 400$"):
         resolve_image(f"{fault_proxy.host}/faulty/opm:v1", client=client)
     assert len([e for e in fault_proxy.log if e[1].endswith("/manifests/v1")]) == 1
     with pytest.raises(RegistryError, match="404 MANIFEST_UNKNOWN"):
