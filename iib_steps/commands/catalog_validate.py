@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 
 from catalog.errors import CatalogError
 from catalog.goquote import go_quote
+from catalog.goyaml import dump_document
 from catalog.validate import ValidationResult, validate_dir
 from iib_steps.apps import catalog_app
 
@@ -57,21 +57,9 @@ def render_json(result: ValidationResult) -> str:
     )
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str_representer)
-
-
 def render_yaml(result: ValidationResult) -> str:
-    """The result as YAML with sorted keys, multi-line messages as literal blocks (go-yaml's style)."""
-    return yaml.dump(result_document(result), Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=80)
+    """The result as ``sigs.k8s.io/yaml.Marshal`` writes it (go-yaml v2 style, keys sorted)."""
+    return dump_document(result_document(result))
 
 
 def logrus_fatal_line(message: str, now: datetime | None = None) -> str:
