@@ -307,3 +307,41 @@ def convert_from_model(model: Model) -> DeclarativeConfig:
             blob.properties = [keyed[k] for k in sorted(keyed)]
             cfg.bundles.append(blob)
     return cfg
+
+
+# ---------------------------------------------------------------------------------------------
+# per package
+
+
+def split_by_package(cfg: DeclarativeConfig) -> dict[str, DeclarativeConfig]:
+    """The blobs of each package, in one pass (package-less custom blobs are left out)."""
+    parts: dict[str, DeclarativeConfig] = {}
+
+    def part(name: str) -> DeclarativeConfig:
+        got = parts.get(name)
+        if got is None:
+            got = parts[name] = DeclarativeConfig()
+        return got
+
+    for p in cfg.packages:
+        part(p.name).packages.append(p)
+    for c in cfg.channels:
+        part(c.package).channels.append(c)
+    for b in cfg.bundles:
+        part(b.package).bundles.append(b)
+    for d in cfg.deprecations:
+        part(d.package).deprecations.append(d)
+    for o in cfg.others:
+        if o.package:
+            part(o.package).others.append(o)
+    return parts
+
+
+def package_model(cfg: DeclarativeConfig, name: str, *, validate: bool = True) -> Package:
+    """The model of one package of ``cfg`` (as ``opm serve`` converts packages one at a time)."""
+    part = split_by_package(cfg).get(name, DeclarativeConfig())
+    model = convert_to_model(part, validate=validate)
+    pkg = model.get(name)
+    if pkg is None:
+        raise ConvertError(f"package {go_quote(name)} not found")
+    return pkg

@@ -79,3 +79,21 @@ def test_real_catalogs_survive_the_round_trip(testdata) -> None:
             assert (b.image, b.related_images) == (src.image, src.related_images)
             got = _canon(b.properties)
             assert got == sorted(set(_canon(src.properties)))
+
+
+def test_per_package_models() -> None:
+    from catalog.convert import split_by_package
+    from catalog.model import model_from_config, model_to_config, package_from_config
+
+    cfg = base()
+    cfg.packages.append(Package("bar", default_channel="stable"))
+    cfg.channels.append(Channel("stable", "bar", [ChannelEntry("bar.v1.0.0")]))
+    cfg.bundles.append(bundle("bar.v1.0.0", "1.0.0", package="bar"))
+    parts = split_by_package(cfg)
+    assert sorted(parts) == ["bar", "foo"]
+    assert [b.name for b in parts["foo"].bundles] == ["foo.v0.1.0", "foo.v0.2.0"]
+    bar = package_from_config(cfg, "bar")
+    assert bar.channels["stable"].head().name == "bar.v1.0.0"
+    assert str(bar.channels["stable"].bundles["bar.v1.0.0"].version) == "1.0.0"
+    assert sorted(model_from_config(cfg)) == ["bar", "foo"]
+    assert [p.name for p in model_to_config(model_from_config(cfg)).packages] == ["bar", "foo"]
