@@ -67,7 +67,7 @@ def logrus_fatal_line(message: str, now: datetime | None = None) -> str:
     stamp = (now or datetime.now().astimezone()).isoformat(timespec="seconds")
     if stamp.endswith("+00:00"):
         stamp = stamp[:-6] + "Z"
-    msg = message if message and all(c in _LOGRUS_PLAIN for c in message) else go_quote(message)
+    msg = message if all(c in _LOGRUS_PLAIN for c in message) else go_quote(message)  # "" stays bare
     return f'time="{stamp}" level=fatal msg={msg}'
 
 

@@ -84,3 +84,4 @@ def test_logrus_line_quoting() -> None:
         == 'time="2026-01-02T03:04:05Z" level=fatal msg=plain-text.ok'
     )
     assert logrus_fatal_line("a b\nc", when) == 'time="2026-01-02T03:04:05Z" level=fatal msg="a b\\nc"'
+    assert logrus_fatal_line("", when) == 'time="2026-01-02T03:04:05Z" level=fatal msg='
