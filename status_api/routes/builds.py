@@ -18,6 +18,7 @@ from status_api.routes.common import (
     checked_id,
     json_response,
     read_json,
+    reject_nul,
 )
 from status_api.validation import (
     VALIDATORS,
@@ -111,6 +112,7 @@ def list_builds(
 ) -> Response[bytes]:
     ctx = app_context(request)
     args = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+    reject_nul(args)
     return json_response(builds.list_requests(ctx.db, args, ctx.settings, base_url(request)))
 
 

@@ -29,13 +29,31 @@ def json_response(content: Any, status_code: int = 200) -> Response[bytes]:
     return Response(content=dumps(content), media_type="application/json", status_code=status_code)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def reject_nul(values: Any) -> None:
+    """No stored text may hold NUL (PostgreSQL refuses it): say so instead of failing later."""
+    if _has_nul(values):
+        raise ValidationError("The input must not contain NUL characters")
+
+
 async def read_json(request: Request) -> Any:
     """The decoded body, or IIB's 400 when it is not JSON."""
     raw = await request.body()
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ValidationError(f"Failed to decode JSON object: {exc}") from None
+    reject_nul(value)
+    return value
 
 
 def checked_id(request_id: int) -> int:
