@@ -43,6 +43,19 @@ def is_sqlite_file(path: Path) -> bool:
         return False
 
 
+def find_index_db(path: Path) -> Path:
+    """The index database at ``path``: the file itself, or inside an extracted image root IIB's
+    hidden database (``/var/lib/iib/_hidden/do.not.edit.db``) or opm's ``/database/index.db``."""
+    if path.is_dir():
+        for candidate in (path / HIDDEN_DB_PATH.lstrip("/"), path / "database" / "index.db"):
+            if candidate.is_file():
+                return candidate
+        raise CatalogError(
+            f"{path} holds no index database (looked for {HIDDEN_DB_PATH} and /database/index.db)"
+        )
+    return path
+
+
 def open_read_only(path: Path) -> sqlite3.Connection:
     """Open ``path`` read-only (the file is never changed), or raise a CatalogError saying why not."""
     if not path.is_file():

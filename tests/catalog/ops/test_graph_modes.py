@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from catalog.validate import validate_config
+from catalog.write import write_fs
 from tests.catalog.ops.fbcjson import blobs_by_package, read_catalog_dir
 from tests.catalog.ops.scenarios import opm_error_text, replay
 from tests.conftest import TESTDATA
@@ -37,11 +38,17 @@ def test_every_scenario_is_covered(testdata: Path) -> None:
 
 
 @pytest.mark.parametrize("name", WITH_EXPECTED)
-def test_same_catalog_as_opm(testdata: Path, name: str) -> None:
+def test_same_catalog_as_opm(testdata: Path, name: str, tmp_path: Path) -> None:
     outcome = replay(testdata, SCENARIOS / name)
     assert outcome.failed_step is None, outcome.error
     validate_config(outcome.config)
-    assert blobs_by_package(outcome.config) == read_catalog_dir(SCENARIOS / name / "expected")
+    expected = SCENARIOS / name / "expected"
+    assert blobs_by_package(outcome.config) == read_catalog_dir(expected)
+    # Written as opm writes: byte for byte the files opm migrate wrote.
+    write_fs(outcome.config, tmp_path)
+    ours = {str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    theirs = {str(p.relative_to(expected)): p.read_bytes() for p in expected.rglob("*") if p.is_file()}
+    assert ours == theirs
 
 
 @pytest.mark.parametrize("name", REFUSED_BY_RULE)

@@ -1,0 +1,223 @@
+"""``iib-step catalog add|rm|deprecate|add-deprecations|merge|create-empty|apply-fragment|
+render-template|migrate``: the catalog operations of :mod:`catalog.ops` on catalog directories.
+
+Commands that change a catalog rewrite it in place (only the packages they changed; their old files
+in ``<catalog>/<package>/`` are replaced by ``catalog.<fmt>``) unless ``--output DIR`` names a new
+directory, which then receives the whole catalog. Each prints one line per changed or removed
+package (``changed <pkg>``, ``removed <pkg>``) and its notes (``note: ...``); errors are one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catalog.declcfg import Bundle, DeclarativeConfig
+from catalog.errors import CatalogError
+from catalog.goquote import go_quote
+from catalog.load import catalog_files, load_file, load_fs
+from catalog.ops import (
+    GRAPH_MODES,
+    BundleToAdd,
+    OpResult,
+    add_bundles,
+    add_deprecations,
+    apply_fragment,
+    create_empty,
+    deprecate_bundles,
+    merge_catalogs,
+    remove_packages,
+)
+from catalog.sqlite import find_index_db, read_index_db
+from catalog.validate import validate_config
+from catalog.write import write_fs, write_packages
+from iib_steps.apps import catalog_app
+
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", help="write the whole new catalog here instead of in place")
+]
+FormatOpt = Annotated[str, typer.Option("-o", "--format", help="json or yaml")]
+
+
+def _format(fmt: str) -> str:
+    if fmt not in ("json", "yaml"):
+        raise CatalogError(f'invalid output format "{fmt}": use json or yaml')
+    return fmt
+
+
+def _empty_dir(path: Path) -> None:
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise CatalogError(f"output dir {go_quote(str(path))} must be empty")
+
+
+def _report(result: OpResult) -> None:
+    for name in result.changed:
+        typer.echo(f"changed {name}")
+    for name in result.removed:
+        typer.echo(f"removed {name}")
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+
+
+def _save(catalog: Path, result: OpResult, output: Path | None, fmt: str) -> None:
+    """Write the result: the whole catalog to ``output``, else only what changed, in place."""
+    fmt = _format(fmt)
+    if output is not None and output.resolve() != catalog.resolve():
+        _empty_dir(output)
+        write_fs(result.config, output, fmt)  # type: ignore[arg-type]
+    else:
+        touched = set(result.changed) | set(result.removed)
+        for path in catalog_files(catalog):
+            rel = path.relative_to(catalog)
+            if len(rel.parts) == 2 and rel.parts[0] in touched:
+                path.unlink()
+        write_packages(result.config, catalog, sorted(touched), fmt)  # type: ignore[arg-type]
+    _report(result)
+
+
+def _bundle_from_dir(spec: str) -> BundleToAdd:
+    """``DIR[=IMAGE]``: render the bundle directory and read its channel annotations."""
+    path_text, _, image = spec.partition("=")
+    path = Path(path_text)
+    if not path.is_dir():
+        raise CatalogError(f"bundle directory {path_text!r} does not exist")
+    from catalog.render import bundle_annotations, render_bundle_dir
+
+    bundle: Bundle = render_bundle_dir(path)
+    if image:
+        bundle.image = image
+    annotations = bundle_annotations(path)
+    return BundleToAdd.from_annotations(bundle, annotations.channels, annotations.default_channel)
+
+
+@catalog_app.command("add")
+def add_cmd(
+    catalog: Annotated[Path, typer.Argument(help="catalog directory")],
+    bundle: Annotated[list[str], typer.Option("--bundle", help="bundle directory, DIR or DIR=IMAGE")],
+    mode: Annotated[str, typer.Option(help=f"graph update mode: {', '.join(GRAPH_MODES)}")] = "replaces",
+    overwrite_latest: Annotated[bool, typer.Option("--overwrite-latest")] = False,
+    skip_present: Annotated[
+        bool, typer.Option("--skip-present", help="skip bundles already present")
+    ] = False,
+    max_ocp_version: Annotated[
+        bool, typer.Option("--max-openshift-version", help="cap bundles with APIs removed in k8s 1.22")
+    ] = False,
+    output: OutputOpt = None,
+    fmt: FormatOpt = "json",
+) -> None:
+    """Add bundles with a graph update mode (opm's legacy add)."""
+    items = [_bundle_from_dir(b) for b in bundle]
+    result = add_bundles(
+        load_fs(catalog),
+        items,
+        mode,
+        overwrite_latest=overwrite_latest,
+        skip_present=skip_present,
+        max_openshift_version=max_ocp_version,
+    )
+    _save(catalog, result, output, fmt)
+
+
+@catalog_app.command("rm")
+def rm_cmd(
+    catalog: Annotated[Path, typer.Argument(help="catalog directory")],
+    package: Annotated[list[str], typer.Option("--package", help="package to remove (repeatable)")],
+    output: OutputOpt = None,
+    fmt: FormatOpt = "json",
+) -> None:
+    """Remove operator packages."""
+    _save(catalog, remove_packages(load_fs(catalog), package), output, fmt)
+
+
+@catalog_app.command("deprecate")
+def deprecate_cmd(
+    catalog: Annotated[Path, typer.Argument(help="catalog directory")],
+    bundle: Annotated[list[str], typer.Option("--bundle", help="bundle image to deprecate (repeatable)")],
+    allow_package_removal: Annotated[bool, typer.Option("--allow-package-removal")] = False,
+    output: OutputOpt = None,
+    fmt: FormatOpt = "json",
+) -> None:
+    """Deprecate bundles: truncate the graph below them (opm deprecatetruncate)."""
+    result = deprecate_bundles(load_fs(catalog), bundle, allow_package_removal=allow_package_removal)
+    _save(catalog, result, output, fmt)
+
+
+@catalog_app.command("add-deprecations")
+def add_deprecations_cmd(
+    catalog: Annotated[Path, typer.Argument(help="catalog directory")],
+    schema: Annotated[list[Path], typer.Argument(help="files holding olm.deprecations blobs")],
+    output: OutputOpt = None,
+    fmt: FormatOpt = "json",
+) -> None:
+    """Merge olm.deprecations blobs into their packages."""
+    deprecations = []
+    for path in schema:
+        deprecations.extend(load_file(path).deprecations)
+    _save(catalog, add_deprecations(load_fs(catalog), deprecations), output, fmt)
+
+
+@catalog_app.command("apply-fragment")
+def apply_fragment_cmd(
+    catalog: Annotated[Path, typer.Argument(help="catalog directory")],
+    fragment: Annotated[list[Path], typer.Argument(help="FBC fragment directories, applied in order")],
+    output: OutputOpt = None,
+    fmt: FormatOpt = "json",
+) -> None:
+    """Replace the index's packages by each fragment's (IIB fbc-operations)."""
+    cfg = load_fs(catalog)
+    changed: set[str] = set()
+    notes: list[str] = []
+    for path in fragment:
+        step = apply_fragment(cfg, load_fs(path))
+        cfg = step.config
+        changed.update(step.changed)
+        notes.extend(step.notes)
+    _save(catalog, OpResult(config=cfg, changed=sorted(changed), notes=notes), output, fmt)
+
+
+@catalog_app.command("merge")
+def merge_cmd(
+    source: Annotated[Path, typer.Argument(help="source catalog directory")],
+    target: Annotated[Path, typer.Argument(help="target catalog directory")],
+    output: Annotated[Path, typer.Argument(help="new, empty directory for the merged catalog")],
+    mode: Annotated[str, typer.Option(help=f"graph update mode: {', '.join(GRAPH_MODES)}")] = "replaces",
+    deprecate: Annotated[
+        list[str] | None, typer.Option("--deprecate", help="bundle image to deprecate (repeatable)")
+    ] = None,
+    fmt: FormatOpt = "json",
+) -> None:
+    """Add the target's missing bundles to the source and deprecate the listed ones (merge-index-image)."""
+    _empty_dir(output)
+    result = merge_catalogs(load_fs(source), load_fs(target), mode, deprecation_list=deprecate or [])
+    write_fs(result.config, output, _format(fmt))  # type: ignore[arg-type]
+    _report(result)
+
+
+@catalog_app.command("create-empty")
+def create_empty_cmd(
+    catalog: Annotated[Path, typer.Argument(help="catalog directory")],
+    output: Annotated[Path, typer.Argument(help="new, empty directory for the empty catalog")],
+) -> None:
+    """An index with no operators (IIB create-empty-index)."""
+    _empty_dir(output)
+    result = create_empty(load_fs(catalog))
+    output.mkdir(parents=True, exist_ok=True)
+    _report(result)
+
+
+@catalog_app.command("migrate")
+def migrate_cmd(
+    database: Annotated[
+        Path, typer.Argument(help="index.db, or an image root holding IIB's hidden database or /database")
+    ],
+    output: Annotated[Path, typer.Argument(help="new, empty directory for the catalog")],
+    fmt: FormatOpt = "json",
+) -> None:
+    """Read a legacy SQLite index into a File-Based Catalog (opm migrate)."""
+    fmt = _format(fmt)
+    _empty_dir(output)
+    cfg: DeclarativeConfig = read_index_db(find_index_db(database))
+    validate_config(cfg)
+    write_fs(cfg, output, fmt)  # type: ignore[arg-type]

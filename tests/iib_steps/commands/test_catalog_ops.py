@@ -1,0 +1,139 @@
+"""``iib-step catalog migrate|rm|deprecate|apply-fragment|add-deprecations|merge|create-empty``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from catalog.load import load_fs
+from catalog.validate import validate_config
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "iib_steps.cli", "catalog", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_migrate_writes_exactly_opms_files(testdata: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = run("migrate", str(testdata / "sqlite" / "bundles.db"), str(out), "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert _files(out) == _files(testdata / "sqlite" / "migrated-expected")
+
+
+def test_migrate_reads_iibs_hidden_database_in_an_image_root(testdata: Path, tmp_path: Path) -> None:
+    root = tmp_path / "rootfs"
+    hidden = root / "var" / "lib" / "iib" / "_hidden"
+    hidden.mkdir(parents=True)
+    shutil.copy(testdata / "sqlite" / "bundles.db", hidden / "do.not.edit.db")
+    proc = run("migrate", str(root), str(tmp_path / "out"), "-o", "yaml")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "etcd",
+        "prometheus",
+        "strimzi-kafka-operator",
+    ]
+    assert (tmp_path / "out" / "etcd" / "catalog.yaml").read_text().startswith("---\n")
+
+
+def test_migrate_refuses_a_used_output_dir_in_one_line(testdata: Path, tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "x").write_text("keep me")
+    proc = run("migrate", str(testdata / "sqlite" / "bundles.db"), str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert proc.stderr == f'error: output dir "{tmp_path / "out"}" must be empty\n'
+    assert (tmp_path / "out" / "x").read_text() == "keep me"
+
+
+def _sample(testdata: Path, tmp_path: Path) -> Path:
+    catalog = tmp_path / "catalog"
+    shutil.copytree(testdata / "catalogs" / "community-v4.16-sample", catalog)
+    return catalog
+
+
+def test_rm_in_place_rewrites_only_that_package(testdata: Path, tmp_path: Path) -> None:
+    catalog = _sample(testdata, tmp_path)
+    before = _files(catalog)
+    proc = run("rm", str(catalog), "--package", "kube-green")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "removed kube-green\n"
+    after = _files(catalog)
+    assert {k: v for k, v in before.items() if not k.startswith("kube-green/")} == after
+    validate_config(load_fs(catalog))
+
+
+def test_rm_unknown_package_is_one_line_and_changes_nothing(testdata: Path, tmp_path: Path) -> None:
+    catalog = _sample(testdata, tmp_path)
+    before = _files(catalog)
+    proc = run("rm", str(catalog), "--package", "no-such-operator")
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "no package found for packagename no-such-operator" in proc.stderr
+    assert _files(catalog) == before
+
+
+def test_deprecate_then_fragment_then_deprecations(testdata: Path, tmp_path: Path) -> None:
+    catalog = _sample(testdata, tmp_path)
+    cfg = load_fs(catalog)
+    middle = next(b for b in cfg.bundles if b.name == "kube-green.v0.5.0")
+    proc = run("deprecate", str(catalog), "--bundle", middle.image)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "changed kube-green\n"
+    names = {b.name for b in load_fs(catalog).bundles if b.package == "kube-green"}
+    assert "kube-green.v0.4.1" not in names and "kube-green.v0.5.1" in names
+
+    fragment = tmp_path / "fragment"
+    shutil.copytree(testdata / "catalogs" / "community-v4.20" / "kube-green", fragment / "kube-green")
+    proc = run("apply-fragment", str(catalog), str(fragment))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "changed kube-green",
+        "note: package kube-green replaced from the fragment",
+    ]
+    assert sorted(p.name for p in (catalog / "kube-green").iterdir()) == ["catalog.json"]
+
+    schema = tmp_path / "deprecation.json"
+    schema.write_text(
+        json.dumps(
+            {
+                "schema": "olm.deprecations",
+                "package": "kube-green",
+                "entries": [{"reference": {"schema": "olm.package"}, "message": "kube-green is retired"}],
+            }
+        )
+    )
+    proc = run("add-deprecations", str(catalog), str(schema))
+    assert proc.returncode == 0, proc.stderr
+    cfg = load_fs(catalog)
+    validate_config(cfg)
+    assert [d.entries[0].message for d in cfg.deprecations if d.package == "kube-green"] == [
+        "kube-green is retired"
+    ]
+
+
+def test_merge_and_create_empty(testdata: Path, tmp_path: Path) -> None:
+    source = _sample(testdata, tmp_path)
+    assert (
+        run("rm", str(source), "--package", "kube-green", "--package", "ecr-secret-operator").returncode == 0
+    )
+    merged = tmp_path / "merged"
+    target = testdata / "catalogs" / "community-v4.16-sample"
+    proc = run("merge", str(source), str(target), str(merged), "--mode", "semver")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[:2] == ["changed ecr-secret-operator", "changed kube-green"]
+    assert {b.name for b in load_fs(merged).bundles} == {b.name for b in load_fs(target).bundles}
+    empty = tmp_path / "empty"
+    proc = run("create-empty", str(merged), str(empty))
+    assert proc.returncode == 0, proc.stderr
+    assert empty.is_dir() and not any(empty.iterdir())
