@@ -11,7 +11,6 @@ from iib_steps.errors import StepError
 # Command modules register themselves on import; add yours below.
 from iib_steps.commands import catalog_cmds  # noqa: F401  (registers)
 from iib_steps.commands import catalog_validate  # noqa: F401  (registers)
-from iib_steps.commands import build_cmds  # noqa: F401  (registers)
 from iib_steps.commands import catalog_ops  # noqa: F401  (registers)
 
 
