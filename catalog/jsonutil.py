@@ -23,6 +23,7 @@ import orjson
 
 __all__ = [
     "GoFloat",
+    "HtmlStr",
     "compact",
     "compact_ordered",
     "dumps_indented",
@@ -48,6 +49,13 @@ _INDENT = re.compile(rb"\n( +)")
 
 class GoFloat(float):
     """A float64 that is not a whole number, or too big for an int64: printed as Go prints it."""
+
+    __slots__ = ()
+
+
+class HtmlStr(str):
+    """A string that Go had already encoded with HTML escaping (``<`` as ``\\u003c``) inside a raw
+    JSON value opm copies verbatim: written back with those escapes."""
 
     __slots__ = ()
 
@@ -126,9 +134,27 @@ def normalize(value: Any) -> Any:
 def _default(obj: Any) -> Any:
     if isinstance(obj, GoFloat):
         return orjson.Fragment(go_float_text(obj).encode())
-    if isinstance(obj, tuple):
+    if isinstance(obj, HtmlStr):
+        return orjson.Fragment(_html_escape(orjson.dumps(str(obj))))
+    if isinstance(obj, str):
+        return str(obj)
+    if isinstance(obj, bool):
+        return bool(obj)
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, dict):
+        return dict(obj)
+    if isinstance(obj, (tuple, list)):
         return list(obj)
     raise TypeError(f"not a JSON value: {type(obj).__name__}")
+
+
+def _html_escape(data: bytes) -> bytes:
+    return _HTML.sub(lambda m: _HTML_ESCAPES[m.group(0)], data)
+
+
+# Every encoder passes subclasses (HtmlStr) to _default.
+_OPTS = orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
 def _escape_ls_ps(data: bytes) -> bytes:
@@ -139,18 +165,17 @@ def _escape_ls_ps(data: bytes) -> bytes:
 
 def compact(value: Any) -> bytes:
     """opm's canonical compact JSON of a value: keys sorted, no HTML escaping, Go number format."""
-    return _escape_ls_ps(orjson.dumps(value, default=_default, option=orjson.OPT_SORT_KEYS))
+    return _escape_ls_ps(orjson.dumps(value, default=_default, option=_OPTS | orjson.OPT_SORT_KEYS))
 
 
 def compact_ordered(value: Any) -> bytes:
     """Compact JSON keeping dict order (how opm re-emits a ``json.RawMessage``)."""
-    return _escape_ls_ps(orjson.dumps(value, default=_default))
+    return _escape_ls_ps(orjson.dumps(value, default=_default, option=_OPTS))
 
 
 def marshal_html(value: Any) -> bytes:
     """Go's ``json.Marshal``: keys sorted, compact, ``<``, ``>``, ``&``, U+2028/9 escaped."""
-    data = orjson.dumps(value, default=_default, option=orjson.OPT_SORT_KEYS)
-    return _HTML.sub(lambda m: _HTML_ESCAPES[m.group(0)], data)
+    return _html_escape(orjson.dumps(value, default=_default, option=_OPTS | orjson.OPT_SORT_KEYS))
 
 
 def _double(m: re.Match[bytes]) -> bytes:
@@ -164,7 +189,7 @@ def indent(data: bytes) -> bytes:
 
 def dumps_indented(value: Any) -> bytes:
     """One value as ``json.Encoder`` with 4-space indent and no HTML escaping writes it (no newline)."""
-    return _escape_ls_ps(indent(orjson.dumps(value, default=_default, option=orjson.OPT_INDENT_2)))
+    return _escape_ls_ps(indent(orjson.dumps(value, default=_default, option=_OPTS | orjson.OPT_INDENT_2)))
 
 
 def go_value_text(value: Any) -> str:

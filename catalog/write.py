@@ -20,8 +20,9 @@ import orjson
 
 from catalog import declcfg as d
 from catalog.errors import CatalogError
+from catalog.gosort import go_sort_slice
 from catalog.goyaml import dump_document
-from catalog.jsonutil import _default, _escape_ls_ps, indent
+from catalog.jsonutil import _OPTS, _default, _escape_ls_ps, indent
 
 __all__ = [
     "blob_dict",
@@ -131,10 +132,20 @@ def iter_package_configs(
     return names, by_pkg, root_others
 
 
+def _by_name(blobs: list[Any]) -> list[Any]:
+    """opm's ``sort.Slice`` by name (not stable: duplicate names end as Go's algorithm leaves them)."""
+    out = list(blobs)
+    if len({b.name for b in out}) == len(out):
+        out.sort(key=lambda b: b.name.encode())
+    else:
+        go_sort_slice(out, key=lambda b: b.name.encode())
+    return out
+
+
 def _package_blobs(pc: d.DeclarativeConfig) -> Iterator[Any]:
     yield from pc.packages
-    yield from sorted(pc.channels, key=lambda c: c.name.encode())
-    yield from sorted(pc.bundles, key=lambda b: b.name.encode())
+    yield from _by_name(pc.channels)
+    yield from _by_name(pc.bundles)
     yield from sorted(pc.others, key=lambda o: o.schema.encode())
     yield from pc.deprecations
 
@@ -148,7 +159,7 @@ def iter_blobs(cfg: d.DeclarativeConfig) -> Iterator[Any]:
 
 
 def _json_blob(blob: Any) -> bytes:
-    option = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+    option = _OPTS | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
     if isinstance(blob, d.Meta):
         option |= orjson.OPT_SORT_KEYS
     return _escape_ls_ps(indent(orjson.dumps(blob_dict(blob), default=_default, option=option)))
@@ -170,7 +181,7 @@ def _yaml_chunks(blobs: Iterable[Any]) -> Iterator[bytes]:
 
 
 def _json_blob_compact(blob: Any) -> bytes:
-    option = orjson.OPT_SORT_KEYS if isinstance(blob, d.Meta) else 0
+    option = _OPTS | (orjson.OPT_SORT_KEYS if isinstance(blob, d.Meta) else 0)
     return orjson.dumps(blob_dict(blob), default=_default, option=option)
 
 
