@@ -373,3 +373,68 @@ def test_build_metadata_with_release() -> None:
     with pytest.raises(ValidationError) as exc:
         convert_to_model(cfg)
     assert str(exc.value).endswith("└── cannot use build metadata in version with a release version")
+
+
+DIGEST = "abcd1234" * 8
+
+
+@pytest.mark.parametrize(
+    ("image", "related", "message"),
+    [
+        (
+            f"quay.io/operator-framework/foo-bundle@ssha256:{DIGEST}abcd1234",
+            [],
+            'package "foo" bundle "foo.v0.1.0" image: invalid image pull spec '
+            f'"quay.io/operator-framework/foo-bundle@ssha256:{DIGEST}abcd1234": unsupported digest algorithm',
+        ),
+        (
+            "quay.io/operator-framework/foo-bundle@md5:abcd1234abcd1234abcd1234abcd1234",
+            [],
+            'package "foo" bundle "foo.v0.1.0" image: invalid image pull spec '
+            '"quay.io/operator-framework/foo-bundle@md5:abcd1234abcd1234abcd1234abcd1234": '
+            "unsupported digest algorithm",
+        ),
+        (
+            "",
+            [("bundle", "quay.io/x/foo:1"), ("operator", f"quay.io/x/op@ssha256:{DIGEST}")],
+            'package "foo" bundle "foo.v0.1.0" relatedImages[1].image: invalid image pull spec '
+            f'"quay.io/x/op@ssha256:{DIGEST}": unsupported digest algorithm',
+        ),
+        (
+            f"quay.io/operator-framework/foo-bundle@sha256:{DIGEST}",
+            [("b", f"quay.io/x/foo@sha256:{DIGEST}")],
+            None,
+        ),
+        (f"quay.io/x/foo-bundle:v0.1.0@sha256:{DIGEST}", [("", ""), ("b", "ubuntu")], None),
+    ],
+)
+def test_pull_specs(image: str, related: list[tuple[str, str]], message: str | None) -> None:
+    cfg = base()
+    cfg.bundles[0].image = image or cfg.bundles[0].image
+    cfg.bundles[0].related_images = [RelatedImage(n, i) for n, i in related]
+    if message is None:
+        convert_to_model(cfg)
+    else:
+        with pytest.raises(ConvertError) as exc:
+            convert_to_model(cfg)
+        assert str(exc.value) == message
+
+
+def test_release_names_as_opm_tests_them() -> None:
+    cfg = base()
+    cfg.bundles[0].properties = [pkg_prop("foo", "0.1.0", "alpha.1.0.0")]
+    cfg.bundles[0].name = cfg.channels[0].entries[0].name = "foo.v0.1.0-alpha.1.0.0"
+    cfg.channels[0].entries[1].replaces = "foo.v0.1.0-alpha.1.0.0"
+    with pytest.raises(ValidationError) as exc:
+        convert_to_model(cfg)
+    assert str(exc.value) == (
+        "invalid index:\n"
+        '└── invalid package "foo":\n'
+        '    └── invalid channel "alpha":\n'
+        '        └── invalid bundle "foo.v0.1.0-alpha.1.0.0":\n'
+        '            └── name "foo.v0.1.0-alpha.1.0.0" does not match normalized name '
+        '"foo-v0.1.0-alpha.1.0.0"'
+    )
+    cfg.bundles[0].name = cfg.channels[0].entries[0].name = "foo-v0.1.0-alpha.1.0.0"
+    cfg.channels[0].entries[1].replaces = "foo-v0.1.0-alpha.1.0.0"
+    convert_to_model(cfg)
