@@ -9,6 +9,8 @@ command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 # apache2-utils: htpasswd (bcrypt) for the test registry with basic auth.
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# wrk: the HTTP load generator of the status API benchmark (bench/api.py).
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
