@@ -91,3 +91,73 @@ def test_not_a_directory(tmp_path: Path) -> None:
         validate_dir(f)
     with pytest.raises(CatalogError, match="no such file or directory"):
         validate_dir(tmp_path / "absent")
+
+
+def _sample(testdata: Path):
+    from catalog.load import load_fs
+
+    return load_fs(testdata / "catalogs" / "community-v4.16-sample")
+
+
+def _channel(cfg, package: str, name: str):
+    return next(c for c in cfg.channels if (c.package, c.name) == (package, name))
+
+
+def test_real_catalog_mutations_give_opms_messages(testdata: Path) -> None:
+    """Break a real catalog in the ways §2 lists; several packages fail at once, in name order."""
+    from catalog.convert import convert_to_model
+
+    cfg = _sample(testdata)
+    # ecr-secret-operator: the head also skips the bundle it replaces, so the chain stops there
+    # (opm v1.58+); v0.4.0, replaced only by that skipped bundle and skipped by nobody, is stranded
+    ecr = _channel(cfg, "ecr-secret-operator", "alpha")
+    ecr.entries[0].skips = ["ecr-secret-operator.v0.4.1", "ecr-secret-operator.v0.3.2"]
+    # kube-green: close the chain into a loop
+    kg = _channel(cfg, "kube-green", "alpha")
+    kg.entries[0].replaces = "kube-green.v0.4.0"
+    # shipwright-operator: a second head
+    sw = _channel(cfg, "shipwright-operator", "alpha")
+    sw.entries[0].replaces = ""
+    # odf-node-recovery-operator: a skipRange blang refuses
+    odf = _channel(cfg, "odf-node-recovery-operator", "alpha")
+    odf.entries[1].skip_range = "<1.1.0 ||"
+    with pytest.raises(CatalogError) as exc:
+        convert_to_model(cfg)
+    assert str(exc.value) == (
+        "invalid index:\n"
+        '├── invalid package "ecr-secret-operator":\n'
+        '│   └── invalid channel "alpha":\n'
+        "│       └── channel contains one or more stranded bundles: ecr-secret-operator.v0.4.0\n"
+        '├── invalid package "kube-green":\n'
+        '│   └── invalid channel "alpha":\n'
+        "│       └── detected cycle in replaces chain of upgrade graph: kube-green.v0.4.0 -> "
+        "kube-green.v0.3.1 -> kube-green.v0.3.0 -> kube-green.v0.4.0\n"
+        '├── invalid package "odf-node-recovery-operator":\n'
+        '│   └── invalid channel "alpha":\n'
+        '│       └── invalid bundle "odf-node-recovery-operator.v1.1.0":\n'
+        "│           └── invalid skipRange \"<1.1.0 ||\": Last element in range is '||'\n"
+        '└── invalid package "shipwright-operator":\n'
+        '    └── invalid channel "alpha":\n'
+        "        └── multiple channel heads found in graph: "
+        "shipwright-operator.v0.13.0, shipwright-operator.v0.9.0"
+    )
+
+
+def test_real_catalog_duplicate_versions(testdata: Path) -> None:
+    from catalog.convert import convert_to_model
+    from catalog.declcfg import PROP_PACKAGE
+
+    cfg = _sample(testdata)
+    for b in cfg.bundles:
+        if b.name == "odf-node-recovery-operator.v1.1.0":
+            for p in b.properties:
+                if p.type == PROP_PACKAGE:
+                    p.value = {**p.value, "version": "1.0.0"}
+    with pytest.raises(CatalogError) as exc:
+        convert_to_model(cfg)
+    assert str(exc.value) == (
+        "invalid index:\n"
+        '└── invalid package "odf-node-recovery-operator":\n'
+        "    └── duplicate versions found in bundles: "
+        "[{1.0.0: [odf-node-recovery-operator.v1.0.0, odf-node-recovery-operator.v1.1.0]}]"
+    )
