@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from catalog.errors import CatalogError
 from iib_steps.apps import app as _app
 from iib_steps.errors import StepError
 
-# Command modules register themselves on import; add yours below.
-from iib_steps.commands import catalog_cmds  # noqa: F401  (registers)
-from iib_steps.commands import catalog_validate  # noqa: F401  (registers)
-from iib_steps.commands import catalog_ops  # noqa: F401  (registers)
+# Command modules register themselves on import: add yours to this tuple.
+COMMAND_MODULES = (
+    "iib_steps.commands.catalog_cmds",
+    "iib_steps.commands.catalog_validate",
+    "iib_steps.commands.catalog_ops",
+)
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module)
 
 
 def app() -> None:
