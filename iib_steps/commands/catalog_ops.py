@@ -85,9 +85,7 @@ def _bundle_from_dir(spec: str) -> BundleToAdd:
         raise CatalogError(f"bundle directory {path_text!r} does not exist")
     from catalog.render import bundle_annotations, render_bundle_dir
 
-    bundle: Bundle = render_bundle_dir(path)
-    if image:
-        bundle.image = image
+    bundle: Bundle = render_bundle_dir(path, image_ref_template=image or None)
     annotations = bundle_annotations(path)
     return BundleToAdd.from_annotations(bundle, annotations.channels, annotations.default_channel)
 
@@ -221,3 +219,59 @@ def migrate_cmd(
     cfg: DeclarativeConfig = read_index_db(find_index_db(database))
     validate_config(cfg)
     write_fs(cfg, output, fmt)  # type: ignore[arg-type]
+
+
+def _renderer(bundle_dirs: list[str], catalogs: list[Path]):
+    """A bundle renderer from bundle directories (``DIR=IMAGE``) and catalogs already holding bundles."""
+    from catalog.render import render_bundle_dir
+
+    by_image: dict[str, Bundle] = {}
+    for cat in catalogs:
+        for b in load_fs(cat).bundles:
+            if b.image:
+                by_image.setdefault(b.image, b)
+    for spec in bundle_dirs:
+        path, sep, image = spec.partition("=")
+        if not sep or not image:
+            raise CatalogError(f"--bundle-dir wants DIR=IMAGE, got {spec!r}")
+        by_image[image] = render_bundle_dir(path, image_ref_template=image)
+
+    def render(image: str) -> DeclarativeConfig:
+        bundle = by_image.get(image)
+        if bundle is None:
+            raise CatalogError(f"bundle image {image} is not among the given bundle dirs or catalogs")
+        return DeclarativeConfig(bundles=[bundle])
+
+    return render
+
+
+@catalog_app.command("render-template")
+def render_template_cmd(
+    template: Annotated[Path, typer.Argument(help="olm.template.basic or olm.semver file (YAML or JSON)")],
+    bundle_dir: Annotated[
+        list[str] | None, typer.Option("--bundle-dir", help="DIR=IMAGE: how to render that image")
+    ] = None,
+    bundles_from: Annotated[
+        list[Path] | None, typer.Option("--bundles-from", help="catalog whose bundles render their images")
+    ] = None,
+    fmt: FormatOpt = "json",
+) -> None:
+    """Render a catalog template to stdout (opm alpha render-template)."""
+    import sys
+
+    import yaml
+
+    from catalog.template import render_template
+    from catalog.write import write_json, write_yaml
+
+    fmt = _format(fmt)
+    try:
+        doc = yaml.safe_load(template.read_text())
+    except OSError as exc:
+        raise CatalogError(f"open {template}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{template}: not YAML or JSON: {str(exc).splitlines()[0]}") from None
+    if not isinstance(doc, dict):
+        raise CatalogError(f"{template}: a template is one object with a schema")
+    cfg = render_template(doc, _renderer(bundle_dir or [], bundles_from or []))
+    (write_json if fmt == "json" else write_yaml)(cfg, sys.stdout)

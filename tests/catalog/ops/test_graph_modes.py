@@ -89,3 +89,24 @@ def test_skippatch_defect_case_keeps_the_older_minor_reachable(testdata: Path) -
         "0.4.0": ("", []),
         "0.4.1": ("0.3.1", ["0.4.0"]),  # opm made 0.4.1 replace only 0.4.0 and lost 0.3.x
     }
+
+
+@pytest.mark.parametrize("name", ["kube-green-ascending-replaces", "global-hub-ascending-semver-skippatch"])
+def test_same_catalog_with_our_own_bundle_renderer(testdata: Path, name: str, monkeypatch) -> None:
+    """The same scenarios with bundles rendered by catalog.render instead of opm's golden output."""
+    from catalog.ops import BundleToAdd
+    from catalog.render import bundle_annotations, render_bundle_dir
+    from tests.catalog.ops import scenarios
+
+    def ours(testdata: Path, image: str) -> BundleToAdd:
+        package, version = image.rsplit("/", 1)[1].split(":")
+        path = testdata / "bundles" / f"{package}-{version}"
+        ann = bundle_annotations(path)
+        return BundleToAdd.from_annotations(
+            render_bundle_dir(path, image_ref_template=image), ann.channels, ann.default_channel
+        )
+
+    monkeypatch.setattr(scenarios, "bundle_to_add", ours)
+    outcome = replay(testdata, SCENARIOS / name)
+    assert outcome.failed_step is None, outcome.error
+    assert blobs_by_package(outcome.config) == read_catalog_dir(SCENARIOS / name / "expected")

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from catalog.load import load_fs
+from catalog.load import load_file, load_fs
 from catalog.validate import validate_config
 
 
@@ -137,3 +137,59 @@ def test_merge_and_create_empty(testdata: Path, tmp_path: Path) -> None:
     proc = run("create-empty", str(merged), str(empty))
     assert proc.returncode == 0, proc.stderr
     assert empty.is_dir() and not any(empty.iterdir())
+
+
+def test_add_bundle_dirs_in_place_gives_opms_catalog(testdata: Path, tmp_path: Path) -> None:
+    """kube-green added in replaces mode from bundle directories, then a gap refused as opm did."""
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    versions = ["0.3.0", "0.3.1", "0.4.0"]
+    args = []
+    for v in versions:
+        args += [
+            "--bundle",
+            f"{testdata / 'bundles' / f'kube-green-{v}'}=quay.io/example/bundles/kube-green:{v}",
+        ]
+    proc = run("add", str(catalog), *args, "--mode", "replaces")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "changed kube-green\n"
+    cfg = load_fs(catalog)
+    validate_config(cfg)
+    alpha = next(c for c in cfg.channels if c.name == "alpha")
+    assert [(e.name, e.replaces) for e in alpha.entries or []] == [
+        ("kube-green.v0.3.0", ""),
+        ("kube-green.v0.3.1", "kube-green.v0.3.0"),
+        ("kube-green.v0.4.0", "kube-green.v0.3.1"),
+    ]
+    proc = run("add", str(catalog), "--bundle", str(testdata / "bundles" / "kube-green-0.5.0"))
+    assert proc.returncode == 1
+    assert (
+        proc.stderr
+        == "error: Invalid bundle kube-green.v0.5.0, replaces nonexistent bundle kube-green.v0.4.1\n"
+    )
+
+
+def test_render_template_from_bundle_dirs(testdata: Path, tmp_path: Path) -> None:
+    template = tmp_path / "semver.yaml"
+    template.write_text(
+        "Schema: olm.semver\nStable:\n  Bundles:\n"
+        "  - Image: quay.io/example/bundles/kube-green:0.5.0\n"
+        "  - Image: quay.io/example/bundles/kube-green:0.5.1\n"
+    )
+    dirs = []
+    for v in ("0.5.0", "0.5.1"):
+        dirs += [
+            "--bundle-dir",
+            f"{testdata / 'bundles' / f'kube-green-{v}'}=quay.io/example/bundles/kube-green:{v}",
+        ]
+    proc = run("render-template", str(template), *dirs)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "out.json"
+    out.write_text(proc.stdout)
+    cfg = load_file(out)
+    validate_config(cfg)
+    assert cfg.packages[0].default_channel == "stable-v0.5"
+    assert [(e.name, e.skips) for e in cfg.channels[0].entries or []] == [
+        ("kube-green.v0.5.0", []),
+        ("kube-green.v0.5.1", ["kube-green.v0.5.0"]),
+    ]
