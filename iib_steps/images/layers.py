@@ -29,7 +29,9 @@ from pathlib import Path, PurePosixPath
 from iib_steps.errors import StepError
 
 BLOCK_SIZE = 1024 * 1024  # fixed: part of what determines the output bytes
-DEFAULT_LEVEL = int(os.environ.get("IIB_LAYER_GZIP_LEVEL", "6"))
+# Level 1 (BestSpeed, as go-containerregistry and tkn use): ~3.5x faster than 6 on catalog JSON for
+# ~10% more bytes. IIB_LAYER_GZIP_LEVEL overrides it.
+DEFAULT_LEVEL = int(os.environ.get("IIB_LAYER_GZIP_LEVEL", "1"))
 _DICT_SIZE = 32 * 1024
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no flags, mtime 0, OS unknown
 _RECORD = tarfile.RECORDSIZE

@@ -121,7 +121,9 @@ class RegistryClient:
         with self._lock:
             state = self._hosts.get(host)
             if state is None:
-                state = _HostState(base=f"https://{host}")
+                # Docker Hub's API lives on registry-1.docker.io, not on docker.io.
+                api_host = "registry-1.docker.io" if host == "docker.io" else host
+                state = _HostState(base=f"https://{api_host}")
                 self._hosts[host] = state
         if not state.scheme_checked:
             self._check_scheme(host, state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -10,6 +11,7 @@ import pytest
 
 from iib_steps.errors import StepError
 from iib_steps.images import AuthStore, Credentials, build_index_image, copy_image, resolve_image
+from iib_steps.images import manifests as mt
 from iib_steps.images.manifests import RawManifest
 from iib_steps.images.registry import RegistryError
 from tests.fixtures.registry import PASSWORD, USER, skopeo
@@ -224,3 +226,18 @@ def test_copy_keeps_digests_and_mounts(registry, tmp_path):
     back = copy_image(layout, [registry.ref("copy/back:v1")], client=client)
     assert back.digest == layout_digest
     assert back.blobs == {"copied": 7}
+
+
+def test_chunked_upload_restarts_after_a_dropped_chunk(fault_proxy, registry, tmp_path, monkeypatch):
+    from iib_steps.images import registry as registry_module
+
+    monkeypatch.setattr(registry_module, "CHUNK_SIZE", 4096)
+    client = client_for(fault_proxy.host, attempts=3)
+    data = bytes(range(256)) * 100  # 25600 bytes: seven PATCH chunks
+    digest = mt.sha256_digest(data)
+    fault_proxy.fail("PATCH", r"/blobs/uploads/", "drop", times=1)
+    client.upload_blob(fault_proxy.host, "chunked/blob", digest, len(data), lambda: io.BytesIO(data))
+    patches = [outcome for method, _, outcome in fault_proxy.log if method == "PATCH"]
+    assert patches[0] == "drop" and patches[1:] == [202] * 7
+    assert client_for(registry.host).get_blob_bytes(registry.host, "chunked/blob", digest) == data
+    assert client.bytes_uploaded == len(data)
