@@ -7,6 +7,7 @@ range is dropped by blang's tokenizer), because opm's messages quote their error
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -141,8 +142,39 @@ class Version:
         return s
 
 
+_NUM = r"(?:0|[1-9][0-9]{0,18})"  # at most 19 digits: always within uint64
+_IDENT = r"(?:0|[1-9][0-9]{0,18}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
+_VALID = re.compile(
+    rf"({_NUM})\.({_NUM})\.({_NUM})(?:-({_IDENT}(?:\.{_IDENT})*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
+)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_valid(s: str) -> Version | None:
+    """The version of a string blang surely accepts (versions repeat: parse each once), else None."""
+    m = _VALID.fullmatch(s)
+    if m is None:
+        return None
+    major, minor, patch, pre, build = m.groups()
+    return Version(
+        int(major),
+        int(minor),
+        int(patch),
+        tuple(PRVersion.parse(p) for p in pre.split(".")) if pre else (),
+        tuple(build.split(".")) if build else (),
+    )
+
+
 def parse(s: str) -> Version:
     """blang's strict ``Parse``: ``MAJOR.MINOR.PATCH[-pre][+build]``, no ``v``, no leading zeros."""
+    v = _parse_valid(s)
+    if v is not None:
+        return v
+    return _parse_slow(s)
+
+
+def _parse_slow(s: str) -> Version:
+    """blang's ``Parse`` step by step, for its exact error texts."""
     if not s:
         raise SemverError("Version string empty")
     parts = s.split(".", 2)
@@ -335,8 +367,12 @@ def _expand_wildcards(or_parts: list[list[str]]) -> list[list[str]]:
     return expanded
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def parse_range(s: str) -> Range:
-    """blang's ``ParseRange``: ``>=1.0.0 <2.0.0 || 3.x``; raises SemverError with blang's text."""
+    """blang's ``ParseRange``: ``>=1.0.0 <2.0.0 || 3.x``; raises SemverError with blang's text.
+
+    Ranges are immutable and repeat across channels, so each text is parsed once.
+    """
     or_parts = _split_or_parts(_split_and_trim(s))
     alternatives: list[tuple[tuple[str, Version], ...]] = []
     for terms in _expand_wildcards(or_parts):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalog.semver import PRVersion, SemverError, Version, parse, parse_range
 
@@ -203,3 +207,43 @@ def test_real_skip_ranges_parse(testdata) -> None:
                 parse_range(m.group(2))
                 seen += 1
     assert seen > 100
+
+
+_NUMS = st.sampled_from(
+    ["0", "1", "01", "10", "123", "", "x", "18446744073709551615", "18446744073709551616"]
+)
+_IDS = st.sampled_from(["alpha", "0", "01", "1a", "-", "a-b", "", "7", "Z_"])
+_SHAPED = st.builds(
+    lambda a, b, c, pre, build: (
+        f"{a}.{b}.{c}" + (f"-{'.'.join(pre)}" if pre else "") + (f"+{'.'.join(build)}" if build else "")
+    ),
+    _NUMS,
+    _NUMS,
+    _NUMS,
+    st.lists(_IDS, max_size=3),
+    st.lists(_IDS, max_size=2),
+)
+
+
+@settings(max_examples=1000)
+@given(st.one_of(st.text(alphabet="0123456789.-+aZ_", max_size=14), _SHAPED))
+def test_the_fast_path_agrees_with_blangs_steps(text: str) -> None:
+    from catalog.semver import _parse_slow, _parse_valid
+
+    fast = _parse_valid(text)
+    try:
+        slow = _parse_slow(text)
+    except SemverError:
+        assert fast is None, text
+        return
+    if fast is None:  # the fast path leaves only 20-digit numbers to the slow one
+        assert re.search(r"[0-9]{20}", text), text
+        return
+    assert (fast.major, fast.minor, fast.patch, fast.pre, fast.build) == (
+        slow.major,
+        slow.minor,
+        slow.patch,
+        slow.pre,
+        slow.build,
+    )
+    assert [p.is_num for p in fast.pre] == [p.is_num for p in slow.pre]
