@@ -231,9 +231,12 @@ class RegistryClient:
             url = absolute_url or f"{state.base}{path}"
             if absolute_url and absolute_url.startswith("/"):
                 url = f"{state.base}{absolute_url}"
+            # Credentials go only to the registry itself, never to another host a Location names.
+            same_host = urllib.parse.urlsplit(url).netloc == urllib.parse.urlsplit(state.base).netloc
             for _ in range(2):
                 hdrs = dict(headers or {})
-                hdrs.update(self._auth_header(host, state, scopes, creds))
+                if same_host:
+                    hdrs.update(self._auth_header(host, state, scopes, creds))
                 resp = self._session.request(
                     method,
                     url,
@@ -285,9 +288,8 @@ class RegistryClient:
         if kind == "bearer":
             had_token = key in self._tokens and state.auth_kind == "bearer"
             state.auth_kind, state.realm, state.service = "bearer", params.get("realm"), params.get("service")
-            if had_token:
+            if had_token:  # the token expired or lacks a scope: drop it and fetch a new one
                 self._tokens.pop(key, None)
-                return False
             return True
         return False
 

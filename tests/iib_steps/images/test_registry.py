@@ -86,6 +86,12 @@ def test_bearer_token_challenge(fault_proxy, registry, tmp_path, caplog):
     assert fault_proxy.state.tokens_issued <= 4  # tokens are cached per scope, not fetched per request
     assert PASSWORD not in caplog.text
 
+    # an expired token is replaced once, transparently
+    fault_proxy.expire_tokens()
+    issued = fault_proxy.state.tokens_issued
+    assert resolve_image(f"{fault_proxy.host}/bearer/index:1", client=client).digest == result.digest
+    assert fault_proxy.state.tokens_issued == issued + 1
+
     anonymous = client_for(fault_proxy.host)
     with pytest.raises(RegistryError, match="token service answered 401"):
         resolve_image(f"{fault_proxy.host}/bearer/index:1", client=anonymous)
