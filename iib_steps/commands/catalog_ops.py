@@ -61,19 +61,52 @@ def _report(result: OpResult) -> None:
         typer.echo(f"note: {note}")
 
 
-def _save(catalog: Path, result: OpResult, output: Path | None, fmt: str) -> None:
+class _Catalog:
+    """A catalog directory loaded file by file, remembering which files hold which packages."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.config = DeclarativeConfig()
+        self.files: dict[Path, set[str]] = {}
+        for path in catalog_files(root):
+            part = load_file(path)
+            self.files[path] = part.package_names() | (
+                {""} if any(not o.package for o in part.others) else set()
+            )
+            self.config.extend(part)
+
+    def files_of(self, packages: set[str]) -> list[Path]:
+        """The files holding blobs of ``packages``; a CatalogError if one also holds other packages."""
+        out = []
+        for path, names in self.files.items():
+            if not names & packages:
+                continue
+            others = sorted(names - packages)
+            if others:
+                raise CatalogError(
+                    f"{path} also holds {', '.join(n or '(no package)' for n in others)}: "
+                    "it cannot be rewritten in place; use --output"
+                )
+            out.append(path)
+        return out
+
+
+def _save(catalog: _Catalog, result: OpResult, output: Path | None, fmt: str) -> None:
     """Write the result: the whole catalog to ``output``, else only what changed, in place."""
     fmt = _format(fmt)
-    if output is not None and output.resolve() != catalog.resolve():
+    if output is not None and output.resolve() != catalog.root.resolve():
         _empty_dir(output)
         write_fs(result.config, output, fmt)  # type: ignore[arg-type]
     else:
         touched = set(result.changed) | set(result.removed)
-        for path in catalog_files(catalog):
-            rel = path.relative_to(catalog)
-            if len(rel.parts) == 2 and rel.parts[0] in touched:
-                path.unlink()
-        write_packages(result.config, catalog, sorted(touched), fmt)  # type: ignore[arg-type]
+        stale = catalog.files_of(touched)  # checked before anything is deleted
+        for path in stale:
+            path.unlink()
+            parent = path.parent
+            while parent != catalog.root and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+        write_packages(result.config, catalog.root, sorted(touched), fmt)  # type: ignore[arg-type]
     _report(result)
 
 
@@ -107,15 +140,16 @@ def add_cmd(
 ) -> None:
     """Add bundles with a graph update mode (opm's legacy add)."""
     items = [_bundle_from_dir(b) for b in bundle]
+    cat = _Catalog(catalog)
     result = add_bundles(
-        load_fs(catalog),
+        cat.config,
         items,
         mode,
         overwrite_latest=overwrite_latest,
         skip_present=skip_present,
         max_openshift_version=max_ocp_version,
     )
-    _save(catalog, result, output, fmt)
+    _save(cat, result, output, fmt)
 
 
 @catalog_app.command("rm")
@@ -126,7 +160,8 @@ def rm_cmd(
     fmt: FormatOpt = "json",
 ) -> None:
     """Remove operator packages."""
-    _save(catalog, remove_packages(load_fs(catalog), package), output, fmt)
+    cat = _Catalog(catalog)
+    _save(cat, remove_packages(cat.config, package), output, fmt)
 
 
 @catalog_app.command("deprecate")
@@ -138,8 +173,9 @@ def deprecate_cmd(
     fmt: FormatOpt = "json",
 ) -> None:
     """Deprecate bundles: truncate the graph below them (opm deprecatetruncate)."""
-    result = deprecate_bundles(load_fs(catalog), bundle, allow_package_removal=allow_package_removal)
-    _save(catalog, result, output, fmt)
+    cat = _Catalog(catalog)
+    result = deprecate_bundles(cat.config, bundle, allow_package_removal=allow_package_removal)
+    _save(cat, result, output, fmt)
 
 
 @catalog_app.command("add-deprecations")
@@ -153,7 +189,8 @@ def add_deprecations_cmd(
     deprecations = []
     for path in schema:
         deprecations.extend(load_file(path).deprecations)
-    _save(catalog, add_deprecations(load_fs(catalog), deprecations), output, fmt)
+    cat = _Catalog(catalog)
+    _save(cat, add_deprecations(cat.config, deprecations), output, fmt)
 
 
 @catalog_app.command("apply-fragment")
@@ -164,7 +201,8 @@ def apply_fragment_cmd(
     fmt: FormatOpt = "json",
 ) -> None:
     """Replace the index's packages by each fragment's (IIB fbc-operations)."""
-    cfg = load_fs(catalog)
+    cat = _Catalog(catalog)
+    cfg = cat.config
     changed: set[str] = set()
     notes: list[str] = []
     for path in fragment:
@@ -172,7 +210,7 @@ def apply_fragment_cmd(
         cfg = step.config
         changed.update(step.changed)
         notes.extend(step.notes)
-    _save(catalog, OpResult(config=cfg, changed=sorted(changed), notes=notes), output, fmt)
+    _save(cat, OpResult(config=cfg, changed=sorted(changed), notes=notes), output, fmt)
 
 
 @catalog_app.command("merge")

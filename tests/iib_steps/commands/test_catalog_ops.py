@@ -193,3 +193,39 @@ def test_render_template_from_bundle_dirs(testdata: Path, tmp_path: Path) -> Non
         ("kube-green.v0.5.0", []),
         ("kube-green.v0.5.1", ["kube-green.v0.5.0"]),
     ]
+
+
+def test_rm_takes_the_package_deprecations_kept_elsewhere(testdata: Path, tmp_path: Path) -> None:
+    """IIB keeps deprecations in _operator-deprecations-content/<pkg>/: rm removes that file too."""
+    catalog = _sample(testdata, tmp_path)
+    extra = catalog / "_operator-deprecations-content" / "kube-green" / "kube-green.json"
+    extra.parent.mkdir(parents=True)
+    extra.write_text(
+        json.dumps(
+            {
+                "schema": "olm.deprecations",
+                "package": "kube-green",
+                "entries": [{"reference": {"schema": "olm.package"}, "message": "retired"}],
+            }
+        )
+    )
+    proc = run("rm", str(catalog), "--package", "kube-green")
+    assert proc.returncode == 0, proc.stderr
+    assert not (catalog / "_operator-deprecations-content").exists()
+    validate_config(load_fs(catalog))
+
+
+def test_in_place_refuses_a_file_shared_with_other_packages(testdata: Path, tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    sample = testdata / "catalogs" / "community-v4.16-sample"
+    both = (sample / "kube-green" / "catalog.yaml").read_text() + (
+        sample / "shipwright-operator" / "catalog.yaml"
+    ).read_text()
+    (catalog / "all.yaml").write_text(both)
+    proc = run("rm", str(catalog), "--package", "kube-green")
+    assert proc.returncode == 1
+    assert "also holds shipwright-operator: it cannot be rewritten in place; use --output" in proc.stderr
+    proc = run("rm", str(catalog), "--package", "kube-green", "--output", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["shipwright-operator"]
