@@ -8,6 +8,7 @@ from pathlib import Path
 from catalog.convert import convert_to_model
 from catalog.declcfg import DeclarativeConfig
 from catalog.errors import CatalogError
+from catalog.goquote import go_quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ def validate_dir(path: str | Path) -> ValidationResult:
     if not root.exists():
         raise CatalogError(f"stat {path}: no such file or directory")
     if not root.is_dir():
-        raise CatalogError(f'"{path}" is not a directory')
+        raise CatalogError(f"{go_quote(str(path))} is not a directory")
     try:
         validate_config(load_fs(root))
     except CatalogError as exc:

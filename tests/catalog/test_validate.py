@@ -87,8 +87,9 @@ def test_load_errors_are_validation_failures(tmp_path: Path) -> None:
 def test_not_a_directory(tmp_path: Path) -> None:
     f = tmp_path / "file"
     f.write_text("")
-    with pytest.raises(CatalogError, match="is not a directory"):
+    with pytest.raises(CatalogError) as exc:
         validate_dir(f)
+    assert str(exc.value) == f'"{f}" is not a directory'
     with pytest.raises(CatalogError, match="no such file or directory"):
         validate_dir(tmp_path / "absent")
 
