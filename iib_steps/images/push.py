@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,9 +58,11 @@ class Pusher:
         self.client = client
         self.counts: dict[str, int] = {}
         self._done: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
 
     def _count(self, how: str) -> None:
-        self.counts[how] = self.counts.get(how, 0) + 1
+        with self._lock:
+            self.counts[how] = self.counts.get(how, 0) + 1
 
     def blob_from_store(self, target: Target, src: Store, desc: Descriptor) -> None:
         key = (target.store.name, desc.digest)

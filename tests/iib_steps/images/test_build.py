@@ -200,6 +200,20 @@ def test_bundle_image_roundtrip(registry, reg_client, tmp_path, testdata, fmt):
     result = build_bundle_image(bundle, [dest], fmt=fmt, client=reg_client)
     info = json.loads(skopeo("inspect", "--tls-verify=false", f"docker://{dest}"))
     assert info["Digest"] == result.digest
+    assert info["Architecture"] == "amd64"
+    skopeo("copy", "--src-tls-verify=false", f"docker://{dest}", f"oci:{tmp_path / 'skopeo-copy'}:b")
+    copied = json.loads((tmp_path / "skopeo-copy" / "index.json").read_text())["manifests"][0]["digest"]
+    manifest = json.loads((tmp_path / "skopeo-copy" / "blobs" / "sha256" / copied[7:]).read_text())
+    with tarfile.open(
+        tmp_path / "skopeo-copy" / "blobs" / "sha256" / manifest["layers"][0]["digest"][7:]
+    ) as tar:
+        names = {m.name for m in tar if m.isfile()}
+    assert names == {
+        p.relative_to(bundle).as_posix()
+        for sub in ("manifests", "metadata")
+        for p in (bundle / sub).rglob("*")
+        if p.is_file()
+    }
     assert info["Labels"]["operators.operatorframework.io.bundle.package.v1"]
     assert info["Labels"] == get_labels(dest, client=reg_client)
     out = extract_bundle(dest, tmp_path / "out", client=reg_client)

@@ -209,7 +209,18 @@ def test_copy_keeps_digests_and_mounts(registry, tmp_path):
     )
     assert result.digest == src.digest
     assert result.blobs == {"mounted": 1 + 3 + 3}  # base layer, three opm layers, three configs
+    skopeo(
+        "copy",
+        "--all",
+        "--src-tls-verify=false",
+        f"docker://{registry.ref('copy/dst:b')}",
+        f"oci:{tmp_path / 'sk'}:x",
+    )
     for arch in ("amd64", "arm64", "ppc64le"):
+        assert (
+            json.loads(skopeo("inspect", "--override-arch", arch, f"oci:{tmp_path / 'sk'}:x"))["Architecture"]
+            == arch
+        )
         info = json.loads(
             skopeo(
                 "inspect",
