@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "iib_steps.commands.catalog_cmds",
     "iib_steps.commands.catalog_validate",
     "iib_steps.commands.catalog_ops",
+    "iib_steps.commands.build_cmds",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

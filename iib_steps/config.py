@@ -125,6 +125,8 @@ class Settings(BaseModel):
     retry_delay: float = 1.0
     retry_multiplier: float = 2.0
     api_timeout: float = 120.0
+    # Catalogs record bundles from OCI layouts as <oci_layout_registry>/<dir name>@<digest>.
+    oci_layout_registry: str = "localhost/oci-layout"
     # The catalog is laid out in this many layers, packages grouped by a hash of their name.
     catalog_layer_groups: int = 16
     # Secrets: by file or by environment variable, never inline.

@@ -170,6 +170,20 @@ def image_name(pull_spec: str) -> str:
     return name
 
 
+def catalog_pull_spec(resolved: str, layout_registry: str) -> str:
+    """The pull spec a catalog records for an image: itself, or for an image in an OCI layout
+    (``oci:/dir/repo@sha256:...``, not a pull spec a cluster can use) ``<layout_registry>/repo@...``."""
+    if not resolved.startswith("oci:"):
+        return resolved
+    name, _, digest = resolved.partition("@")
+    repo = name[len("oci:") :].rstrip("/").rsplit("/", 1)[-1].lower() or "image"
+    return (
+        f"{layout_registry.rstrip('/')}/{repo}@{digest}"
+        if digest
+        else f"{layout_registry.rstrip('/')}/{repo}"
+    )
+
+
 def with_digest(pull_spec: str, digest: str) -> str:
     return f"{image_name(pull_spec)}@{digest}"
 

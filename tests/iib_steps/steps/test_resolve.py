@@ -245,3 +245,11 @@ def test_bundle_ocp_version_edge_cases():
     assert r.bundle_ocp_version_valid("v4.9", "v4.12")  # numeric, not text, order
     with pytest.raises(StepError, match='Invalid OCP version, "latest", specified in Index Image'):
         r.bundle_ocp_version_valid("v4.5", "latest")
+
+
+def test_catalog_pull_spec():
+    assert r.catalog_pull_spec("q.io/ns/b@sha256:1", "x") == "q.io/ns/b@sha256:1"
+    assert (
+        r.catalog_pull_spec("oci:/tmp/l/My-Bundle@sha256:1", "localhost/oci")
+        == "localhost/oci/my-bundle@sha256:1"
+    )

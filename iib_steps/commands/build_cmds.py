@@ -1,0 +1,585 @@
+"""``iib-step add | rm | fbc-operations | create-empty-index | merge-index-image | add-deprecations |
+regenerate-bundle | regenerate-bundle-batch | recursive-related-bundles``.
+
+Every input is an option. A list option may be repeated or given once as a JSON array (as Tekton
+array params reach a step through ``args``); an empty string means "none". Secrets (overwrite tokens)
+come from a file or an environment variable, never from the command line. Results go to the paths
+given by ``--result NAME=PATH`` (or every result into ``--results-dir``), the request JSON to
+``--request-json``. Progress and the final state are PATCHed to the status API when its URL and the
+request id are given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from catalog.errors import CatalogError
+from iib_steps.apps import app
+from iib_steps.config import Settings, load_settings, read_secret
+from iib_steps.errors import StepError
+from iib_steps.operations import add as add_op
+from iib_steps.operations import add_deprecations as deprecations_op
+from iib_steps.operations import create_empty as empty_op
+from iib_steps.operations import fbc_operations as fbc_op
+from iib_steps.operations import merge as merge_op
+from iib_steps.operations import regenerate_bundle as regen_op
+from iib_steps.operations import rm as rm_op
+from iib_steps.operations.common import Context
+from iib_steps.report import REQUEST_ID_ENV, URL_ENV, Reporter
+
+T = TypeVar("T")
+UNKNOWN_ERROR = "An unknown error occurred. See logs for details"
+
+# -- shared options ---------------------------------------------------------------------------------
+RequestId = Annotated[str | None, typer.Option("--request-id", envvar=REQUEST_ID_ENV, help="IIB request id.")]
+StatusUrl = Annotated[
+    str | None,
+    typer.Option("--status-api-url", envvar=URL_ENV, help="Status API base, e.g. http://h/api/v1."),
+]
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", envvar="IIB_STEPS_CONFIG", help="Settings file (YAML or JSON).")
+]
+Registry = Annotated[
+    str | None, typer.Option("--registry", envvar="IIB_REGISTRY", help="Override the output registry.")
+]
+Workdir = Annotated[Path | None, typer.Option("--workdir", help="Scratch directory (default: a temp dir).")]
+ResultOpt = Annotated[
+    list[str] | None, typer.Option("--result", help="NAME=PATH of a Tekton result to write.")
+]
+ResultsDir = Annotated[Path | None, typer.Option("--results-dir", help="Write every result as DIR/NAME.")]
+RequestJson = Annotated[Path | None, typer.Option("--request-json", help="Write IIB's request JSON here.")]
+FromIndex = Annotated[str | None, typer.Option("--from-index", help="The index image to start from.")]
+BinaryImage = Annotated[str | None, typer.Option("--binary-image", help="opm image, or 'scratch'.")]
+AddArches = Annotated[list[str] | None, typer.Option("--add-arches", help="Extra architectures.")]
+Scope = Annotated[str | None, typer.Option("--distribution-scope", help="prod, stage or dev.")]
+BuildTags = Annotated[list[str] | None, typer.Option("--build-tags", help="Extra output tags.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite-from-index", help="Copy the result over from_index.")]
+TokenFile = Annotated[
+    Path | None, typer.Option("--overwrite-from-index-token-file", help="File holding user:token.")
+]
+TOKEN_ENV = "IIB_OVERWRITE_FROM_INDEX_TOKEN"
+
+
+def _list(values: list[str] | None) -> list[str]:
+    """Repeated values, or one JSON array; empty strings are dropped."""
+    out: list[str] = []
+    for value in values or []:
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                raise StepError(f"{value!r} is not a valid JSON array") from None
+            if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
+                raise StepError(f"{value!r} must be a JSON array of strings")
+            out.extend(v for v in parsed if v)
+        elif text:
+            out.append(text)
+    return out
+
+
+def _json_object(value: str | None, what: str) -> dict[str, Any]:
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise StepError(f'The value of "{what}" must be a JSON object') from None
+    if not isinstance(parsed, dict):
+        raise StepError(f'The value of "{what}" must be a JSON object')
+    return parsed
+
+
+def _result_paths(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values or []:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise StepError(f"--result takes NAME=PATH, not {value!r}")
+        out[name] = path
+    return out
+
+
+def _token(path: Path | None) -> str | None:
+    secret = read_secret(str(path) if path else None, TOKEN_ENV)
+    return secret.reveal() if secret else None
+
+
+def _settings(config: Path | None, registry: str | None) -> Settings:
+    settings = load_settings(config)
+    if registry:
+        settings = settings.model_copy(update={"registry": registry})
+    return settings
+
+
+def _run(
+    *,
+    config: Path | None,
+    registry: str | None,
+    request_id: str | None,
+    status_api_url: str | None,
+    workdir: Path | None,
+    result: list[str] | None,
+    results_dir: Path | None,
+    request_json: Path | None,
+    body: Callable[[Context], T],
+) -> T:
+    """Set up a step, run ``body``; on failure PATCH ``failed`` and re-raise as one line."""
+    settings = _settings(config, registry)
+    reporter = Reporter(
+        status_api_url,
+        request_id,
+        token=settings.status_api_token(),
+        attempts=settings.total_attempts,
+        delay=settings.retry_delay,
+        multiplier=settings.retry_multiplier,
+        timeout=settings.api_timeout,
+    )
+    ctx = Context.create(
+        settings,
+        reporter,
+        request_id=request_id,
+        workdir=workdir,
+        result_paths=_result_paths(result),
+        results_dir=results_dir,
+        request_json_path=request_json,
+    )
+    try:
+        return body(ctx)
+    except (StepError, CatalogError) as exc:
+        reporter.failed(" ".join(str(exc).split()))
+        raise
+    except Exception:
+        reporter.failed(UNKNOWN_ERROR)
+        raise
+
+
+def _echo_done(data: Any) -> None:
+    if isinstance(data, dict) and data.get("index_image"):
+        typer.echo(data["index_image"])
+    elif isinstance(data, dict) and data.get("bundle_image"):
+        typer.echo(data["bundle_image"])
+
+
+# -- commands -----------------------------------------------------------------------------------------
+@app.command("add")
+def add(
+    bundles: Annotated[list[str] | None, typer.Option("--bundles", help="Bundle images to add.")] = None,
+    from_index: FromIndex = None,
+    binary_image: BinaryImage = None,
+    add_arches: AddArches = None,
+    distribution_scope: Scope = None,
+    deprecation_list: Annotated[list[str] | None, typer.Option("--deprecation-list")] = None,
+    build_tags: BuildTags = None,
+    graph_update_mode: Annotated[str | None, typer.Option("--graph-update-mode")] = None,
+    check_related_images: Annotated[
+        bool | None, typer.Option("--check-related-images/--no-check-related-images")
+    ] = None,
+    organization: Annotated[str | None, typer.Option("--organization")] = None,
+    overwrite_from_index: Overwrite = False,
+    overwrite_from_index_token_file: TokenFile = None,
+    config: ConfigFile = None,
+    registry: Registry = None,
+    request_id: RequestId = None,
+    status_api_url: StatusUrl = None,
+    workdir: Workdir = None,
+    result: ResultOpt = None,
+    results_dir: ResultsDir = None,
+    request_json: RequestJson = None,
+) -> None:
+    """Add bundles to an index image (IIB's add request)."""
+    req = add_op.AddRequest(
+        bundles=_list(bundles),
+        from_index=from_index or None,
+        binary_image=binary_image or None,
+        add_arches=_list(add_arches),
+        distribution_scope=distribution_scope or None,
+        deprecation_list=_list(deprecation_list),
+        build_tags=_list(build_tags),
+        graph_update_mode=graph_update_mode or None,
+        check_related_images=check_related_images,
+        organization=organization or None,
+        overwrite_from_index=overwrite_from_index,
+        overwrite_from_index_token=_token(overwrite_from_index_token_file),
+    )
+    _echo_done(
+        _run(
+            config=config,
+            registry=registry,
+            request_id=request_id,
+            status_api_url=status_api_url,
+            workdir=workdir,
+            result=result,
+            results_dir=results_dir,
+            request_json=request_json,
+            body=lambda ctx: add_op.run(ctx, req),
+        )
+    )
+
+
+@app.command("rm")
+def rm(
+    operators: Annotated[list[str] | None, typer.Option("--operators", help="Packages to remove.")] = None,
+    from_index: FromIndex = None,
+    binary_image: BinaryImage = None,
+    add_arches: AddArches = None,
+    distribution_scope: Scope = None,
+    build_tags: BuildTags = None,
+    overwrite_from_index: Overwrite = False,
+    overwrite_from_index_token_file: TokenFile = None,
+    config: ConfigFile = None,
+    registry: Registry = None,
+    request_id: RequestId = None,
+    status_api_url: StatusUrl = None,
+    workdir: Workdir = None,
+    result: ResultOpt = None,
+    results_dir: ResultsDir = None,
+    request_json: RequestJson = None,
+) -> None:
+    """Remove operators (packages) from an index image (IIB's rm request)."""
+    req = rm_op.RmRequest(
+        operators=_list(operators),
+        from_index=from_index or None,
+        binary_image=binary_image or None,
+        add_arches=_list(add_arches),
+        distribution_scope=distribution_scope or None,
+        build_tags=_list(build_tags),
+        overwrite_from_index=overwrite_from_index,
+        overwrite_from_index_token=_token(overwrite_from_index_token_file),
+    )
+    _echo_done(
+        _run(
+            config=config,
+            registry=registry,
+            request_id=request_id,
+            status_api_url=status_api_url,
+            workdir=workdir,
+            result=result,
+            results_dir=results_dir,
+            request_json=request_json,
+            body=lambda ctx: rm_op.run(ctx, req),
+        )
+    )
+
+
+@app.command("fbc-operations")
+def fbc_operations(
+    fbc_fragments: Annotated[
+        list[str] | None, typer.Option("--fbc-fragments", help="Fragment images.")
+    ] = None,
+    fbc_fragment: Annotated[str | None, typer.Option("--fbc-fragment", help="One fragment (legacy).")] = None,
+    from_index: FromIndex = None,
+    binary_image: BinaryImage = None,
+    add_arches: AddArches = None,
+    distribution_scope: Scope = None,
+    build_tags: BuildTags = None,
+    overwrite_from_index: Overwrite = False,
+    overwrite_from_index_token_file: TokenFile = None,
+    config: ConfigFile = None,
+    registry: Registry = None,
+    request_id: RequestId = None,
+    status_api_url: StatusUrl = None,
+    workdir: Workdir = None,
+    result: ResultOpt = None,
+    results_dir: ResultsDir = None,
+    request_json: RequestJson = None,
+) -> None:
+    """Replace packages of an index image with those of FBC fragment images (IIB's fbc-operations)."""
+    req = fbc_op.FbcRequest(
+        from_index=from_index or None,
+        fbc_fragment=fbc_fragment if fbc_fragment else None,
+        fbc_fragments=_list(fbc_fragments),
+        binary_image=binary_image or None,
+        add_arches=_list(add_arches),
+        distribution_scope=distribution_scope or None,
+        build_tags=_list(build_tags),
+        overwrite_from_index=overwrite_from_index,
+        overwrite_from_index_token=_token(overwrite_from_index_token_file),
+    )
+    _echo_done(
+        _run(
+            config=config,
+            registry=registry,
+            request_id=request_id,
+            status_api_url=status_api_url,
+            workdir=workdir,
+            result=result,
+            results_dir=results_dir,
+            request_json=request_json,
+            body=lambda ctx: fbc_op.run(ctx, req),
+        )
+    )
+
+
+@app.command("create-empty-index")
+def create_empty_index(
+    from_index: FromIndex = None,
+    binary_image: BinaryImage = None,
+    labels: Annotated[str | None, typer.Option("--labels", help="JSON object of extra labels.")] = None,
+    distribution_scope: Scope = None,
+    config: ConfigFile = None,
+    registry: Registry = None,
+    request_id: RequestId = None,
+    status_api_url: StatusUrl = None,
+    workdir: Workdir = None,
+    result: ResultOpt = None,
+    results_dir: ResultsDir = None,
+    request_json: RequestJson = None,
+) -> None:
+    """An index image like from_index with no operators (IIB's create-empty-index)."""
+    req = empty_op.CreateEmptyRequest(
+        from_index=from_index or None,
+        binary_image=binary_image or None,
+        labels=_json_object(labels, "labels"),
+        distribution_scope=distribution_scope or None,
+    )
+    _echo_done(
+        _run(
+            config=config,
+            registry=registry,
+            request_id=request_id,
+            status_api_url=status_api_url,
+            workdir=workdir,
+            result=result,
+            results_dir=results_dir,
+            request_json=request_json,
+            body=lambda ctx: empty_op.run(ctx, req),
+        )
+    )
+
+
+@app.command("merge-index-image")
+def merge_index_image(
+    source_from_index: Annotated[str | None, typer.Option("--source-from-index")] = None,
+    target_index: Annotated[str | None, typer.Option("--target-index")] = None,
+    deprecation_list: Annotated[list[str] | None, typer.Option("--deprecation-list")] = None,
+    binary_image: BinaryImage = None,
+    build_tags: BuildTags = None,
+    distribution_scope: Scope = None,
+    graph_update_mode: Annotated[str | None, typer.Option("--graph-update-mode")] = None,
+    ignore_bundle_ocp_version: Annotated[bool, typer.Option("--ignore-bundle-ocp-version")] = False,
+    overwrite_target_index: Annotated[bool, typer.Option("--overwrite-target-index")] = False,
+    overwrite_target_index_token_file: Annotated[
+        Path | None, typer.Option("--overwrite-target-index-token-file")
+    ] = None,
+    config: ConfigFile = None,
+    registry: Registry = None,
+    request_id: RequestId = None,
+    status_api_url: StatusUrl = None,
+    workdir: Workdir = None,
+    result: ResultOpt = None,
+    results_dir: ResultsDir = None,
+    request_json: RequestJson = None,
+) -> None:
+    """The source index plus the target index's bundles it lacks (IIB's merge-index-image)."""
+    secret = read_secret(
+        str(overwrite_target_index_token_file) if overwrite_target_index_token_file else None,
+        "IIB_OVERWRITE_TARGET_INDEX_TOKEN",
+    )
+    req = merge_op.MergeRequest(
+        source_from_index=source_from_index or None,
+        target_index=target_index or None,
+        deprecation_list=_list(deprecation_list),
+        binary_image=binary_image or None,
+        build_tags=_list(build_tags),
+        distribution_scope=distribution_scope or None,
+        graph_update_mode=graph_update_mode or None,
+        ignore_bundle_ocp_version=ignore_bundle_ocp_version,
+        overwrite_target_index=overwrite_target_index,
+        overwrite_target_index_token=secret.reveal() if secret else None,
+    )
+    _echo_done(
+        _run(
+            config=config,
+            registry=registry,
+            request_id=request_id,
+            status_api_url=status_api_url,
+            workdir=workdir,
+            result=result,
+            results_dir=results_dir,
+            request_json=request_json,
+            body=lambda ctx: merge_op.run(ctx, req),
+        )
+    )
+
+
+@app.command("add-deprecations")
+def add_deprecations(
+    operator_package: Annotated[str | None, typer.Option("--operator-package")] = None,
+    deprecation_schema: Annotated[str | None, typer.Option("--deprecation-schema", help="JSON text.")] = None,
+    deprecation_schema_file: Annotated[Path | None, typer.Option("--deprecation-schema-file")] = None,
+    from_index: FromIndex = None,
+    binary_image: BinaryImage = None,
+    add_arches: AddArches = None,
+    distribution_scope: Scope = None,
+    build_tags: BuildTags = None,
+    overwrite_from_index: Overwrite = False,
+    overwrite_from_index_token_file: TokenFile = None,
+    config: ConfigFile = None,
+    registry: Registry = None,
+    request_id: RequestId = None,
+    status_api_url: StatusUrl = None,
+    workdir: Workdir = None,
+    result: ResultOpt = None,
+    results_dir: ResultsDir = None,
+    request_json: RequestJson = None,
+) -> None:
+    """Add an olm.deprecations blob for one package of an index image (IIB's add-deprecations)."""
+    schema = deprecation_schema
+    if deprecation_schema_file:
+        try:
+            schema = deprecation_schema_file.read_text()
+        except OSError as exc:
+            raise StepError(f"cannot read {deprecation_schema_file}: {exc.strerror}") from None
+    req = deprecations_op.AddDeprecationsRequest(
+        operator_package=operator_package or None,
+        deprecation_schema=schema or None,
+        from_index=from_index or None,
+        binary_image=binary_image or None,
+        add_arches=_list(add_arches),
+        distribution_scope=distribution_scope or None,
+        build_tags=_list(build_tags),
+        overwrite_from_index=overwrite_from_index,
+        overwrite_from_index_token=_token(overwrite_from_index_token_file),
+    )
+    _echo_done(
+        _run(
+            config=config,
+            registry=registry,
+            request_id=request_id,
+            status_api_url=status_api_url,
+            workdir=workdir,
+            result=result,
+            results_dir=results_dir,
+            request_json=request_json,
+            body=lambda ctx: deprecations_op.run(ctx, req),
+        )
+    )
+
+
+@app.command("regenerate-bundle")
+def regenerate_bundle(
+    from_bundle_image: Annotated[str | None, typer.Option("--from-bundle-image")] = None,
+    organization: Annotated[str | None, typer.Option("--organization")] = None,
+    bundle_replacements: Annotated[
+        str | None, typer.Option("--bundle-replacements", help="JSON object.")
+    ] = None,
+    related_bundles_file: Annotated[Path | None, typer.Option("--related-bundles-file")] = None,
+    config: ConfigFile = None,
+    registry: Registry = None,
+    request_id: RequestId = None,
+    status_api_url: StatusUrl = None,
+    workdir: Workdir = None,
+    result: ResultOpt = None,
+    results_dir: ResultsDir = None,
+    request_json: RequestJson = None,
+) -> None:
+    """Rebuild a bundle image with pinned pull specs and its organization's customizations."""
+    replacements = _json_object(bundle_replacements, "bundle_replacements")
+    req = regen_op.RegenerateRequest(
+        from_bundle_image=from_bundle_image or None,
+        organization=organization or None,
+        bundle_replacements=replacements,
+    )
+    _echo_done(
+        _run(
+            config=config,
+            registry=registry,
+            request_id=request_id,
+            status_api_url=status_api_url,
+            workdir=workdir,
+            result=result,
+            results_dir=results_dir,
+            request_json=request_json,
+            body=lambda ctx: regen_op.run(
+                ctx, req, str(related_bundles_file) if related_bundles_file else None
+            ),
+        )
+    )
+
+
+@app.command("regenerate-bundle-batch")
+def regenerate_bundle_batch(
+    build_requests: Annotated[
+        str | None, typer.Option("--build-requests", help="JSON array of requests.")
+    ] = None,
+    build_requests_file: Annotated[Path | None, typer.Option("--build-requests-file")] = None,
+    config: ConfigFile = None,
+    registry: Registry = None,
+    request_id: RequestId = None,
+    status_api_url: StatusUrl = None,
+    workdir: Workdir = None,
+    result: ResultOpt = None,
+    results_dir: ResultsDir = None,
+    request_json: RequestJson = None,
+) -> None:
+    """Regenerate several bundles (IIB's regenerate-bundle-batch); outputs tagged ``<id>-<n>``."""
+    text = build_requests
+    if build_requests_file:
+        try:
+            text = build_requests_file.read_text()
+        except OSError as exc:
+            raise StepError(f"cannot read {build_requests_file}: {exc.strerror}") from None
+    try:
+        items = json.loads(text or "[]")
+    except ValueError:
+        items = None
+    if isinstance(items, dict):
+        items = items.get("build_requests")
+    if not isinstance(items, list):
+        raise StepError(
+            'The input data must be a JSON object and the "build_requests" value must be a non-empty array'
+        )
+    out = _run(
+        config=config,
+        registry=registry,
+        request_id=request_id,
+        status_api_url=status_api_url,
+        workdir=workdir,
+        result=result,
+        results_dir=results_dir,
+        request_json=request_json,
+        body=lambda ctx: regen_op.run_batch(ctx, items),
+    )
+    for item in out:
+        typer.echo(item["bundle_image"])
+
+
+@app.command("recursive-related-bundles")
+def recursive_related_bundles(
+    parent_bundle_image: Annotated[str | None, typer.Option("--parent-bundle-image")] = None,
+    organization: Annotated[str | None, typer.Option("--organization")] = None,
+    output_file: Annotated[
+        Path | None, typer.Option("--output-file", help="Write the JSON list here.")
+    ] = None,
+    config: ConfigFile = None,
+    registry: Registry = None,
+    request_id: RequestId = None,
+    status_api_url: StatusUrl = None,
+    workdir: Workdir = None,
+    result: ResultOpt = None,
+    results_dir: ResultsDir = None,
+    request_json: RequestJson = None,
+) -> None:
+    """Every bundle reachable from a bundle's related images, leaves first (no image is built)."""
+    req = regen_op.RecursiveRequest(
+        parent_bundle_image=parent_bundle_image or None, organization=organization or None
+    )
+    _run(
+        config=config,
+        registry=registry,
+        request_id=request_id,
+        status_api_url=status_api_url,
+        workdir=workdir,
+        result=result,
+        results_dir=results_dir,
+        request_json=request_json,
+        body=lambda ctx: regen_op.run_recursive(ctx, req, str(output_file) if output_file else None),
+    )
+    if output_file:
+        typer.echo(str(output_file))

@@ -1,0 +1,161 @@
+"""add: bundles into an index image (spec/iib.md §4.1), on File-Based Catalogs only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from iib_steps import resolve as rs
+from iib_steps.errors import StepError
+from iib_steps.operations import catalogs
+from iib_steps.operations.common import (
+    Context,
+    build_and_push_index,
+    index_results,
+    load_index_catalog,
+    overwrite_from_index,
+    prepare_request_for_build,
+    report_index_done,
+    resolve_bundles,
+)
+from iib_steps.regenerate.customize import found_pullspecs, load_manifest
+
+DONE = "The operator bundle(s) were successfully added to the index image"
+
+
+@dataclass
+class AddRequest:
+    bundles: list[str] = field(default_factory=list)
+    from_index: str | None = None
+    binary_image: str | None = None
+    add_arches: list[str] = field(default_factory=list)
+    distribution_scope: str | None = None
+    deprecation_list: list[str] = field(default_factory=list)
+    build_tags: list[str] = field(default_factory=list)
+    graph_update_mode: str | None = None
+    check_related_images: bool | None = None
+    overwrite_from_index: bool = False
+    overwrite_from_index_token: str | None = None
+    organization: str | None = None
+
+    def check(self, ctx: Context) -> rs.OverwriteToken | None:
+        """IIB's API rules for an add request (spec/iib.md §2.4)."""
+        if any(not b for b in self.bundles):
+            raise StepError('"bundles" should be either an empty array or an array of non-empty strings')
+        self.bundles = rs.unique(self.bundles)
+        if not self.bundles and not self.from_index:
+            raise StepError('"from_index" must be specified if no bundles are specified')
+        if not self.from_index and not self.add_arches:
+            raise StepError('One of "from_index" or "add_arches" must be specified')
+        if self.check_related_images and not self.bundles:
+            raise StepError('"check_related_images" must be specified only when bundles are specified')
+        rs.normalize_scope(self.distribution_scope)
+        rs.check_graph_update_mode(
+            self.graph_update_mode, self.from_index, ctx.settings.graph_mode_index_allow_list
+        )
+        self.deprecation_list = rs.unique(self.deprecation_list)
+        token = rs.parse_overwrite(self.overwrite_from_index, self.overwrite_from_index_token)
+        if self.overwrite_from_index and not self.from_index:
+            raise StepError('"from_index" is required when "overwrite_from_index" is set')
+        return token
+
+
+def check_related_images(ctx: Context, bundles: list[str]) -> None:
+    """Every image a bundle's CSV names must be readable (IIB's ``check_related_images``)."""
+    unreachable: list[str] = []
+    for bundle in bundles:
+        bundle_dir = ctx.images.extract_bundle(bundle, ctx.subdir(f"related-{len(unreachable)}"))
+        for spec in found_pullspecs(load_manifest(bundle_dir / "manifests")):
+            try:
+                ctx.images.inspect(spec.to_str(), labels=False)
+            except StepError:
+                unreachable.append(spec.to_str())
+    if unreachable:
+        raise StepError(f"IIB cannot access the following related images {sorted(set(unreachable))}")
+
+
+def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
+    token = req.check(ctx)
+    resolved: list[str] = []
+    labels: dict[str, dict[str, str]] = {}
+    if req.bundles:
+        ctx.reporter.progress("Resolving the bundles")
+        resolved, labels = resolve_bundles(ctx, req.bundles)
+        if req.check_related_images:
+            check_related_images(ctx, resolved)
+    prepared = prepare_request_for_build(
+        ctx,
+        from_index=req.from_index,
+        binary_image=req.binary_image,
+        add_arches=req.add_arches,
+        distribution_scope=req.distribution_scope,
+        bundles=req.bundles,
+        bundle_labels=labels,
+    )
+    ctx.reporter.update(bundles=resolved or None)
+
+    configs = ctx.subdir("configs")
+    if prepared.from_index:
+        ctx.images.extract_catalog(prepared.from_index.resolved, configs)
+    ctx.reporter.progress("Checking if bundles are already present in index image")
+    catalog, layout_kept = load_index_catalog(configs)
+    to_add, skipped = rs.bundles_to_add(resolved, catalogs.bundle_images(catalog))
+    for bundle in skipped:
+        ctx.reporter.progress(f"Skipping {bundle}: it is already present in the index image")
+
+    rendered = [
+        catalogs.render_bundle(
+            ctx.images.extract_bundle(b, ctx.subdir(f"bundle-{i}")),
+            rs.catalog_pull_spec(b, ctx.settings.oci_layout_registry),
+        )
+        for i, b in enumerate(to_add)
+    ]
+    changed: set[str] = set()
+    if rendered:
+        added = catalogs.add_bundles(
+            catalog,
+            rendered,
+            req.graph_update_mode or "replaces",
+            overwrite_latest=prepared.distribution_scope in ("dev", "stage"),
+        )
+        catalog = added.config
+        changed |= set(added.changed) | set(added.removed)
+
+    if req.deprecation_list:
+        dep_resolved = [ctx.images.inspect(d, labels=False).bundle_resolved for d in req.deprecation_list]
+        to_deprecate = rs.deprecated_bundles(catalogs.bundle_images(catalog), dep_resolved)
+        if to_deprecate:
+            deprecated = catalogs.deprecate_bundles(catalog, to_deprecate)
+            catalog = deprecated.config
+            changed |= set(deprecated.changed) | set(deprecated.removed)
+
+    catalogs.validate(catalog)
+    catalogs.write_packages(catalog, configs, changed)
+    tags = rs.output_tags(ctx.request_id, req.build_tags)
+    built = build_and_push_index(
+        ctx,
+        prepared,
+        configs,
+        tags=tags,
+        changed_packages=changed,
+        previous_index=prepared.from_index.resolved if prepared.from_index and layout_kept else None,
+    )
+    overwritten = False
+    if req.overwrite_from_index and req.from_index and prepared.from_index:
+        overwrite_from_index(ctx, req.from_index, prepared.from_index.resolved or "", built, token)
+        overwritten = True
+    fields, results = index_results(ctx, prepared, built, from_index=req.from_index, overwritten=overwritten)
+    fields.update(
+        bundles=resolved,
+        bundle_mapping=prepared.bundle_mapping,
+        deprecation_list=req.deprecation_list,
+        build_tags=req.build_tags,
+        graph_update_mode=req.graph_update_mode,
+        check_related_images=req.check_related_images,
+        organization=req.organization,
+        state="complete",
+        state_reason=DONE,
+    )
+    results["bundle_mapping"] = prepared.bundle_mapping
+    report_index_done(ctx, fields, DONE)
+    return ctx.finish("add", fields, results)

@@ -1,0 +1,123 @@
+"""fbc-operations: FBC fragment images replace their packages in an index image (spec/iib.md §4.5)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+
+from iib_steps import resolve as rs
+from iib_steps.errors import StepError
+from iib_steps.operations import catalogs
+from iib_steps.operations.common import (
+    Context,
+    build_and_push_index,
+    check_overwrite_token,
+    index_results,
+    load_index_catalog,
+    overwrite_from_index,
+    prepare_request_for_build,
+    report_index_done,
+)
+
+
+@dataclass
+class FbcRequest:
+    from_index: str | None = None
+    fbc_fragment: str | None = None
+    fbc_fragments: list[str] = field(default_factory=list)
+    binary_image: str | None = None
+    add_arches: list[str] = field(default_factory=list)
+    distribution_scope: str | None = None
+    build_tags: list[str] = field(default_factory=list)
+    overwrite_from_index: bool = False
+    overwrite_from_index_token: str | None = None
+
+    @property
+    def used_fbc_fragment(self) -> bool:
+        return self.fbc_fragment is not None
+
+    def check(self) -> rs.OverwriteToken | None:
+        if self.fbc_fragment is not None and self.fbc_fragments:
+            raise StepError('Cannot provide both "fbc_fragment" and "fbc_fragments" parameters')
+        if self.fbc_fragment is None and not self.fbc_fragments:
+            raise StepError('Either "fbc_fragment" or "fbc_fragments" must be provided')
+        if self.fbc_fragment is not None and not self.fbc_fragment:
+            raise StepError('"fbc_fragment" must be a string')
+        if any(not f for f in self.fbc_fragments):
+            raise StepError(
+                '"fbc_fragments" should be either an empty array or an array of non-empty strings'
+            )
+        if not self.from_index:
+            raise StepError("Missing required parameter(s): from_index")
+        rs.normalize_scope(self.distribution_scope)
+        return rs.parse_overwrite(self.overwrite_from_index, self.overwrite_from_index_token)
+
+    def fragments(self) -> list[str]:
+        return [self.fbc_fragment] if self.fbc_fragment else rs.unique(self.fbc_fragments)
+
+
+def run(ctx: Context, req: FbcRequest) -> dict[str, Any]:
+    token = req.check()
+    check_overwrite_token(ctx, req.from_index, token)
+    fragments = req.fragments()
+    ctx.reporter.progress("Resolving the fbc fragments")
+    resolved = [ctx.images.inspect(f, labels=False).resolved for f in fragments]
+    ctx.reporter.update(
+        fbc_fragments_resolved=resolved,
+        fbc_fragment_resolved=resolved[0] if req.used_fbc_fragment else None,
+    )
+    prepared = prepare_request_for_build(
+        ctx,
+        from_index=req.from_index,
+        binary_image=req.binary_image,
+        add_arches=req.add_arches,
+        distribution_scope=req.distribution_scope,
+    )
+    assert prepared.from_index is not None
+    configs = ctx.subdir("configs")
+    ctx.images.extract_catalog(prepared.from_index.resolved, configs)
+    changed: list[str] = []
+    for i, fragment in enumerate(resolved, start=1):
+        frag_dir = ctx.subdir(f"fbc-fragment-{i}")
+        ctx.images.extract_catalog(fragment, frag_dir)
+        packages = sorted(p.name for p in frag_dir.iterdir() if p.is_dir())
+        if not packages:
+            raise StepError(f"No operator packages in fbc_fragment {fragments[i - 1]}")
+        ctx.reporter.progress(
+            f"Adding package(s) {packages} from fbc fragment {i}/{len(resolved)} to from_index"
+        )
+        for package in packages:
+            target = configs / package
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(frag_dir / package, target)
+            changed.append(package)
+    catalog, layout_kept = load_index_catalog(configs)
+    catalogs.validate(catalog)
+    built = build_and_push_index(
+        ctx,
+        prepared,
+        configs,
+        tags=rs.output_tags(ctx.request_id, req.build_tags),
+        changed_packages=changed,
+        previous_index=prepared.from_index.resolved if layout_kept else None,
+    )
+    overwritten = False
+    if req.overwrite_from_index:
+        overwrite_from_index(ctx, req.from_index or "", prepared.from_index.resolved or "", built, token)
+        overwritten = True
+    done = f"The {len(resolved)} FBC fragment(s) were successfully added in the index image"
+    fields, results = index_results(ctx, prepared, built, from_index=req.from_index, overwritten=overwritten)
+    fields.update(
+        fbc_fragment=req.fbc_fragment,
+        fbc_fragment_resolved=resolved[0] if req.used_fbc_fragment else None,
+        fbc_fragments=fragments,
+        fbc_fragments_resolved=resolved,
+        used_fbc_fragment=req.used_fbc_fragment,
+        build_tags=req.build_tags,
+        state="complete",
+        state_reason=done,
+    )
+    report_index_done(ctx, fields, done)
+    return ctx.finish("fbc-operations", fields, results)

@@ -1,0 +1,246 @@
+"""What the operations need from images, on top of :mod:`iib_steps.images`: facts about an image (IIB's
+``skopeo inspect`` calls), extracting catalogs and bundles, building and pushing, copying.
+
+Index images are laid out by :mod:`iib_steps.catalog_layers`: one layer per group of packages. The
+label :data:`LAYER_MAP_LABEL` records ``{"groups": N, "layers": {group: diff_id}}`` so that the next
+build from this image reuses every group it does not change (mounted, never re-uploaded).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iib_steps import resolve as rs
+from iib_steps.catalog_layers import partition
+from iib_steps.config import Settings
+from iib_steps.errors import StepError
+from iib_steps.images import manifests as mt
+from iib_steps.images.auth import AuthStore, Credentials
+from iib_steps.images.build import build_bundle_image, build_index_image
+from iib_steps.images.copy import copy_image
+from iib_steps.images.extract import extract_bundle, extract_index_catalog
+from iib_steps.images.inspect import ExistingLayer, ImageReader, get_layers
+from iib_steps.images.layers import LayerBlob, LayerSpec, write_layer
+from iib_steps.images.registry import RegistryClient
+
+LAYER_MAP_LABEL = "io.iib-tekton.catalog.layers"
+
+
+def output_format(outputs: Sequence[str]) -> str:
+    """Docker v2s2 (IIB's output, what its clients filter on) for registries; OCI for ``oci:``
+    layouts, whose readers (skopeo's ``oci:`` transport) only index OCI media types."""
+    return mt.FORMAT_OCI if all(o.startswith("oci:") for o in outputs) else mt.FORMAT_DOCKER
+
+
+@dataclass(slots=True)
+class ImageInfo:
+    """IIB's view of one image."""
+
+    pull_spec: str
+    resolved: str  # name@digest of what the reference points at (the list for a multi-arch image)
+    bundle_resolved: str  # name@digest of the first manifest for a list (IIB's bundle rule)
+    digest: str
+    media_type: str
+    arches: list[str]
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class BuiltImage:
+    pull_spec: str  # the first destination (the request-id tag)
+    digest: str
+    arch_digests: dict[str, str]
+    destinations: list[str]
+    bytes_uploaded: int = 0
+    layers_reused: int = 0
+    layers_built: int = 0
+
+
+class ImageIO:
+    """Image operations for one step run, sharing one registry client and caching inspections."""
+
+    def __init__(self, settings: Settings, client: RegistryClient | None = None) -> None:
+        self.settings = settings
+        if client is None:
+            path = settings.registry_auth_file
+            client = RegistryClient(auth=AuthStore.from_file(Path(path)) if path else None)
+        self.client = client
+        self._cache: dict[tuple[str, bool], ImageInfo] = {}
+
+    # -- facts -------------------------------------------------------------------------------
+    def inspect(self, pull_spec: str, *, labels: bool = True) -> ImageInfo:
+        key = (pull_spec, labels)
+        if key in self._cache:
+            return self._cache[key]
+        if not labels and (pull_spec, True) in self._cache:
+            return self._cache[(pull_spec, True)]
+        try:
+            reader = ImageReader(pull_spec, self.client)
+            top = reader.top
+            arch_digests: dict[str, str] = {}
+            for plat, desc in reader.platform_manifests():
+                arch_digests.setdefault(plat.architecture, desc.digest if desc is not None else top.digest)
+            image_labels = reader.default_arch_image().labels if labels else {}
+        except StepError as exc:
+            raise StepError(f"cannot read the image {pull_spec}: {exc}") from None
+        name = rs.image_name(pull_spec)
+        first = next(iter(arch_digests.values()), top.digest)
+        is_list = top.media_type.endswith(("manifest.list.v2+json", "image.index.v1+json"))
+        info = ImageInfo(
+            pull_spec=pull_spec,
+            resolved=f"{name}@{top.digest}",
+            bundle_resolved=f"{name}@{first if is_list else top.digest}",
+            digest=top.digest,
+            media_type=top.media_type,
+            arches=sorted(arch_digests),
+            labels=image_labels,
+        )
+        self._cache[key] = info
+        return info
+
+    def _client_with_token(self, pull_spec: str, token: rs.OverwriteToken) -> RegistryClient | None:
+        """A client that uses ``token`` for ``pull_spec``'s repository (None for an OCI layout)."""
+        location = ImageReader(pull_spec, self.client).location
+        host = getattr(location, "registry", None)
+        if host is None:
+            return None
+        path = self.settings.registry_auth_file
+        auth = AuthStore.from_file(Path(path)) if path else AuthStore.from_env()
+        auth.add(f"{host}/{location.repository}", Credentials(token.user, token.password))
+        return RegistryClient(auth=auth, insecure=self.client.insecure, retry=self.client.retry)
+
+    def check_credentials(self, pull_spec: str, token: rs.OverwriteToken) -> None:
+        """Read ``pull_spec`` with the overwrite token: a wrong token fails here, before anything
+        is built or pushed."""
+        client = self._client_with_token(pull_spec, token)
+        if client is None:
+            return
+        try:
+            ImageReader(pull_spec, client).top  # noqa: B018
+        except StepError as exc:
+            raise StepError(f"the overwrite token cannot access {pull_spec}: {exc}") from None
+
+    # -- extraction ---------------------------------------------------------------------------
+    def extract_catalog(self, pull_spec: str | None, dest: Path) -> Path:
+        if not pull_spec:
+            return dest
+        try:
+            return extract_index_catalog(pull_spec, dest, client=self.client)
+        except StepError as exc:
+            if "has nothing at" in str(exc):  # an empty catalog
+                return dest
+            raise
+
+    def extract_bundle(self, pull_spec: str, dest: Path) -> Path:
+        return extract_bundle(pull_spec, dest, client=self.client)
+
+    # -- building -----------------------------------------------------------------------------
+    def previous_layers(self, index: str, groups: int) -> dict[int, ExistingLayer]:
+        """The catalog layers of ``index`` by group, when it was laid out with ``groups`` groups."""
+        info = self.inspect(index)
+        raw = info.labels.get(LAYER_MAP_LABEL)
+        if not raw:
+            return {}
+        try:
+            layout = json.loads(raw)
+            if int(layout.get("groups", 0)) != groups:
+                return {}
+            by_group = {int(g): str(d) for g, d in layout.get("layers", {}).items()}
+        except (ValueError, TypeError, AttributeError):
+            return {}
+        existing = {layer.diff_id: layer for layer in get_layers(info.resolved, client=self.client)}
+        return {g: existing[d] for g, d in by_group.items() if d in existing}
+
+    def build_index(
+        self,
+        *,
+        binary_resolved: str | None,
+        configs: Path,
+        groups: int,
+        arches: Sequence[str],
+        labels: Mapping[str, str],
+        outputs: Sequence[str],
+        changed_packages: Sequence[str] | None = None,
+        previous_index: str | None = None,
+        work_dir: Path,
+    ) -> BuiltImage:
+        present = partition([p.name for p in configs.iterdir()] if configs.is_dir() else [], groups)
+        reuse: dict[int, ExistingLayer] = {}
+        if changed_packages is not None and previous_index:
+            dirty = set(partition(list(changed_packages), groups))
+            reuse = {
+                g: layer
+                for g, layer in self.previous_layers(previous_index, groups).items()
+                if g in present and g not in dirty
+            }
+        layer_dir = work_dir / "layers"
+        layer_dir.mkdir(parents=True, exist_ok=True)
+        layers: list[LayerBlob | ExistingLayer] = []
+        layer_map: dict[str, str] = {}
+        for group, members in sorted(present.items()):
+            if group in reuse:
+                layer: LayerBlob | ExistingLayer = reuse[group]
+            else:
+                layer = write_layer(LayerSpec.directory(configs, "/configs", include=members), layer_dir)
+            layers.append(layer)
+            layer_map[str(group)] = layer.diff_id
+        if not layers:  # an empty catalog is still a /configs directory
+            empty = Path(tempfile.mkdtemp(dir=work_dir))
+            layers.append(write_layer(LayerSpec.directory(empty, "/configs"), layer_dir))
+            shutil.rmtree(empty)
+        all_labels = {
+            **labels,
+            LAYER_MAP_LABEL: json.dumps(
+                {"groups": groups, "layers": layer_map}, separators=(",", ":"), sort_keys=True
+            ),
+        }
+        result = build_index_image(
+            binary_resolved or rs.BINARYLESS,
+            layers,
+            list(outputs),
+            arches=list(arches),
+            labels=all_labels,
+            fmt=output_format(outputs),
+            client=self.client,
+            work_dir=work_dir,
+        )
+        return BuiltImage(
+            pull_spec=outputs[0],
+            digest=result.digest,
+            arch_digests=dict(result.arch_digests),
+            destinations=list(outputs),
+            bytes_uploaded=result.bytes_uploaded,
+            layers_reused=len(reuse),
+            layers_built=len(layers) - len(reuse),
+        )
+
+    def build_bundle(
+        self,
+        *,
+        base_resolved: str,
+        bundle_dir: Path,
+        labels: Mapping[str, str],
+        arches: Sequence[str],
+        output: str,
+    ) -> BuiltImage:
+        """The regenerated bundle image: the bundle's files and labels (bundle content is arch-free)."""
+        base_labels = self.inspect(base_resolved).labels
+        result = build_bundle_image(
+            bundle_dir,
+            [output],
+            fmt=output_format([output]),
+            labels={**base_labels, **labels},
+            client=self.client,
+            arch=arches[0] if arches else "amd64",
+        )
+        return BuiltImage(output, result.digest, dict(result.arch_digests), [output], result.bytes_uploaded)
+
+    def copy(self, source: str, destination: str, *, token: rs.OverwriteToken | None = None) -> str:
+        """Copy every architecture of ``source`` to ``destination`` (with the overwrite token if given)."""
+        client = (self._client_with_token(destination, token) if token else None) or self.client
+        return copy_image(source, [destination], client=client).digest
