@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from status_api.db import Database
 from status_api.errors import NotFound, ValidationError
-from status_api.models import batches, images, operators, request_states, requests, users
+from status_api.models import batches, images, operators, request_counts, request_states, requests, users
 from status_api.request_types import (
     FINAL_STATES,
     FROM_INDEX_TYPES,
@@ -64,6 +64,21 @@ def get_or_create(conn: Connection, table: Table, key: str, value: str) -> int:
     return conn.execute(query).scalar_one()
 
 
+def bump_count(conn: Connection, request_type: int, state: int, delta: int) -> None:
+    """Add ``delta`` to the count of (type, state), creating the counter row when needed."""
+    key = (request_counts.c.type == request_type) & (request_counts.c.state == state)
+    updated = conn.execute(update(request_counts).where(key).values(count=request_counts.c.count + delta))
+    if updated.rowcount == 0:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        inserted = conn.execute(
+            dialect.insert(request_counts)
+            .values(type=request_type, state=state, count=delta)
+            .on_conflict_do_nothing(index_elements=["type", "state"])
+        )
+        if inserted.rowcount == 0:  # another writer created it meanwhile
+            conn.execute(update(request_counts).where(key).values(count=request_counts.c.count + delta))
+
+
 def get_or_create_image(conn: Connection, pull_spec: str | None) -> int | None:
     if not pull_spec:
         return None
@@ -96,8 +111,9 @@ def insert_request(
     state: str = "in_progress",
     reason: str = INITIAL_REASON,
     run: dict[str, Any] | None = None,
+    count: bool = True,
 ) -> int:
-    """Insert one request with its first state; returns its id."""
+    """Insert one request with its first state; returns its id (``count=False``: the caller counts it)."""
     now = utcnow()
     index_image = data.get("index_image")
     values = {
@@ -118,6 +134,8 @@ def insert_request(
         **(run or {}),
     }
     request_id = conn.execute(insert(requests).values(values).returning(requests.c.id)).scalar_one()
+    if count:
+        bump_count(conn, TYPES[request_type], STATES[state], 1)
     conn.execute(
         insert(request_states).values(
             request_id=request_id, state=STATES[state], state_reason=reason, updated=now
@@ -137,7 +155,14 @@ def create_requests(
             .values(annotations=orjson.dumps(annotations).decode() if annotations is not None else None)
             .returning(batches.c.id)
         ).scalar_one()
-        return [insert_request(conn, n.request_type, _stored_data(n), batch_id, user_id) for n in new]
+        ids = [
+            insert_request(conn, n.request_type, _stored_data(n), batch_id, user_id, count=False) for n in new
+        ]
+        # Counter rows are locked in one global order, so that concurrent batches cannot deadlock.
+        for request_type in sorted({TYPES[n.request_type] for n in new}):
+            added = sum(1 for n in new if TYPES[n.request_type] == request_type)
+            bump_count(conn, request_type, STATES["in_progress"], added)
+        return ids
 
 
 def new_batch(conn: Connection, annotations: dict[str, Any] | None = None) -> int:
@@ -253,6 +278,14 @@ def _positive_int(value: str, message: str) -> int:
     return number
 
 
+def _total(conn: Connection, conditions: list[Any], counted: list[Any]) -> int:
+    """How many requests match: from the counters when only state and type filter, else counted."""
+    if len(conditions) == len(counted):
+        total = conn.execute(select(func.sum(request_counts.c.count)).where(*counted)).scalar()
+        return int(total or 0)
+    return conn.execute(select(func.count()).select_from(requests).where(*conditions)).scalar_one()
+
+
 LIST_FILTERS = (
     "state",
     "batch",
@@ -273,6 +306,7 @@ def list_requests(db: Database, args: dict[str, str], settings: Settings, base_u
     )
     verbose = _bool_arg(args.get("verbose"))
     conditions: list[Any] = []
+    counted: list[Any] = []  # the same conditions on request_counts (state and type only)
     echoed: dict[str, str] = {}
     with db.read() as conn:
         state = args.get("state")
@@ -284,6 +318,7 @@ def list_requests(db: Database, args: dict[str, str], settings: Settings, base_u
                 )
             echoed["state"] = state
             conditions.append(requests.c.state == STATES[state])
+            counted.append(request_counts.c.state == STATES[state])
         if args.get("batch") is not None:
             batch = _positive_int(args["batch"], "The batch must be a positive integer")
             echoed["batch"] = args["batch"]
@@ -297,6 +332,7 @@ def list_requests(db: Database, args: dict[str, str], settings: Settings, base_u
                 )
             echoed["request_type"] = request_type
             conditions.append(requests.c.type == TYPES[request_type])
+            counted.append(request_counts.c.type == TYPES[request_type])
         user = args.get("user")
         if user:
             echoed["user"] = user
@@ -330,7 +366,7 @@ def list_requests(db: Database, args: dict[str, str], settings: Settings, base_u
             if image_id is None:
                 raise ValidationError(f"{index_image} is not a valid index image")
             conditions.append(requests.c.index_image_id == image_id)
-        total = conn.execute(select(func.count()).select_from(requests).where(*conditions)).scalar_one()
+        total = _total(conn, conditions, counted)
         pages = math.ceil(total / per_page) if total else 0
         if page > max(pages, 1):
             raise NotFound()
@@ -446,6 +482,9 @@ def apply_update(
             keep_final_reason and current in FINAL_STATES
         ):
             values.update(state=STATES[new_state], state_reason=new_reason, updated=now)
+            if STATES[new_state] != row.state:
+                bump_count(conn, row.type, row.state, -1)
+                bump_count(conn, row.type, STATES[new_state], 1)
             conn.execute(
                 insert(request_states).values(
                     request_id=row.id, state=STATES[new_state], state_reason=new_reason, updated=now

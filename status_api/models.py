@@ -9,6 +9,7 @@ live in ``data`` (JSON text in the response's own shape); the pull specs the lis
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -94,4 +95,14 @@ request_states = Table(
     Column("state_reason", Text, nullable=False),
     Column("updated", DateTime, nullable=False),
     Index("ix_request_states_request_id_id", "request_id", "id"),
+)
+
+# How many requests there are per (type, state): every write that adds a request or changes a state
+# updates it in the same transaction, so that list totals need no scan of ``requests``.
+request_counts = Table(
+    "request_counts",
+    metadata,
+    Column("type", SmallInteger, primary_key=True),
+    Column("state", SmallInteger, primary_key=True),
+    Column("count", BigInteger, nullable=False),
 )

@@ -276,6 +276,14 @@ def test_list_pagination_and_filters(client: Any) -> None:
         return [item["id"] for item in response.json()["items"]]
 
     assert found(state="failed") == [ids[0]]
+
+    def total(**params: Any) -> int:
+        return client.get("/api/v1/builds", params=params).json()["meta"]["total"]
+
+    # Totals come from counters kept by every write; they must match what the filters find.
+    assert (total(state="failed"), total(state="in_progress"), total(state="complete")) == (1, 4, 0)
+    assert (total(request_type="add"), total(request_type="add", state="failed")) == (3, 1)
+    assert total(user="alice@EXAMPLE.COM", state="in_progress") == 4
     assert found(request_type="rm") == [rm_id]
     assert found(user="alice@EXAMPLE.COM") == [merge_id, rm_id, *reversed(ids)]
     assert found(user="nobody") == []
