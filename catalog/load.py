@@ -33,6 +33,8 @@ __all__ = ["load_bytes", "load_documents", "load_file", "load_fs", "parse_docume
 
 _BLOB_BOUNDARY = re.compile(rb"\}[ \t\r]*\n[ \t\r\n]*\{")
 _SNIFF = 4096
+# How opm's JSON writer separates two blobs; long, so that bytes.find skips fast over base64 text.
+_OPM_BOUNDARY = b'}\n{\n    "schema": "'
 
 
 # --------------------------------------------------------------------------------------------------
@@ -47,16 +49,32 @@ def parse_documents(data: bytes, name: str = "") -> list[Any]:
     return _yaml_stream(data, name)
 
 
-def _json_stream(data: bytes, name: str) -> list[Any]:
+def _parse_pieces(data: bytes, cuts: list[int]) -> list[Any]:
+    """orjson-parse ``data`` split at the given offsets (each the index of a blob's closing brace)."""
     view = memoryview(data)
     docs = []
     start = 0
+    for cut in cuts:
+        docs.append(orjson.loads(view[start : cut + 1]))
+        start = data.index(b"{", cut + 1)
+    docs.append(orjson.loads(view[start:]))
+    return docs
+
+
+def _json_stream(data: bytes, name: str) -> list[Any]:
+    # opm writes "}\n{" between blobs; outside strings that sequence only occurs between blobs, and
+    # raw newlines cannot occur inside JSON strings, so splitting there is exact for valid input.
+    cuts = []
+    pos = data.find(_OPM_BOUNDARY)
+    while pos != -1:
+        cuts.append(pos)
+        pos = data.find(_OPM_BOUNDARY, pos + 2)
     try:
-        for m in _BLOB_BOUNDARY.finditer(data):
-            docs.append(orjson.loads(view[start : m.start() + 1]))
-            start = m.end() - 1
-        docs.append(orjson.loads(view[start:]))
-        return docs
+        return _parse_pieces(data, cuts)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # any whitespace with a newline between blobs
+        return _parse_pieces(data, [m.start() for m in _BLOB_BOUNDARY.finditer(data)])
     except orjson.JSONDecodeError:
         return _json_stream_slow(data, name)
 
@@ -211,9 +229,15 @@ class _TypeError(Exception):
         )
 
 
+_FIELD_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
 def _fields(obj: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     """Go's ``encoding/json`` field matching: exact name first, else case-insensitive; last key wins."""
-    if obj.keys() <= set(names):
+    exact = _FIELD_SETS.get(names)
+    if exact is None:
+        exact = _FIELD_SETS[names] = frozenset(names)
+    if obj.keys() <= exact:
         return obj
     by_fold = {_fold(n): n for n in names}
     out: dict[str, Any] = {}
@@ -242,19 +266,37 @@ def _list(fields: dict[str, Any], key: str, struct: str, path: list[str], gotype
     return value
 
 
+_PROPERTY_FIELDS = frozenset(("type", "value"))
+
+
 def _properties(fields: dict[str, Any], struct: str) -> list[d.Property]:
     raw = _list(fields, "properties", struct, [], "[]property.Property")
     if not raw:
         return []
     out = []
+    prop = d.Property
     for item in raw:
+        if type(item) is dict and item.keys() <= _PROPERTY_FIELDS:
+            typ = item.get("type")
+            value = item.get("value")
+            if type(typ) is str:
+                tv = type(value)
+                if tv is dict and len(value) == 1:
+                    # {"data": "<base64>"} and the like: nothing to sort or convert
+                    for v in value.values():
+                        if type(v) is not str:
+                            value = normalize(value)
+                elif not (tv is str or value is None):
+                    value = normalize(value)
+                out.append(prop(typ, value))
+                continue
         if item is None:
-            out.append(d.Property("", None))
+            out.append(prop("", None))
             continue
         if type(item) is not dict:
             raise _TypeError(item, struct, ["properties"], "property.Property")
         f = _fields(item, ("type", "value"))
-        out.append(d.Property(_str(f, "type", "Property", ["properties"]), normalize(f.get("value"))))
+        out.append(prop(_str(f, "type", "Property", ["properties"]), normalize(f.get("value"))))
     return out
 
 
@@ -355,7 +397,13 @@ def _bundle(obj: dict[str, Any], check_objects: bool) -> d.Bundle:
         schema=_str(f, "schema", "Bundle", []),
     )
     raw = _list(f, "relatedImages", "Bundle", [], "[]declcfg.RelatedImage")
+    related = bundle.related_images
     for item in raw or ():
+        if type(item) is dict and len(item) == 2:
+            name, image = item.get("name"), item.get("image")
+            if type(name) is str and type(image) is str:
+                related.append(d.RelatedImage(name, image))
+                continue
         if item is None:
             bundle.related_images.append(d.RelatedImage("", ""))
             continue
@@ -373,16 +421,34 @@ def _bundle(obj: dict[str, Any], check_objects: bool) -> d.Bundle:
     return bundle
 
 
+_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+
+
+def _plausible_base64(text: str) -> bool:
+    """A fast test that ``text`` is padded standard base64 (translate runs at memory speed)."""
+    if not text.isascii() or len(text) % 4:
+        return False
+    raw = text.encode("ascii")
+    if raw.translate(None, _B64):
+        return False
+    pad = raw.find(b"=")
+    return pad == -1 or (pad >= len(raw) - 2 and raw[pad:].count(b"=") == len(raw) - pad)
+
+
 def _check_bundle_objects(bundle: d.Bundle) -> None:
     """opm decodes every ``olm.bundle.object`` at load; a payload that is not base64 fails the load."""
     for i, prop in enumerate(bundle.properties):
         if prop.type != d.PROP_BUNDLE_OBJECT:
             continue
         value = prop.value
-        where = f"read bundle objects: package {_go_quote(bundle.package)}, bundle {_go_quote(bundle.name)}"
-        prefix = f"{where}: parse property at index {i} as bundle object: "
+        if type(value) is dict and len(value) == 1:
+            data = value.get("data")
+            if type(data) is str and _plausible_base64(data):
+                continue
         if value is None:
             continue
+        where = f"read bundle objects: package {_go_quote(bundle.package)}, bundle {_go_quote(bundle.name)}"
+        prefix = f"{where}: parse property at index {i} as bundle object: "
         if type(value) is not dict:
             kind = _JSON_KIND.get(type(value), "number")
             raise CatalogError(
