@@ -448,18 +448,18 @@ def _package(rng: random.Random, index: int, count: int, all_packages: list[str]
     return cfg
 
 
-def _counts(rng: random.Random) -> list[int]:
-    counts = [rng.randint(8, 30) for _ in range(PACKAGES)]
-    while sum(counts) < TARGET_BUNDLES:
-        counts[rng.randrange(PACKAGES)] += 1
+def _counts(rng: random.Random, packages: int, bundles: int) -> list[int]:
+    counts = [rng.randint(8, 30) for _ in range(packages)]
+    while sum(counts) < bundles:
+        counts[rng.randrange(packages)] += 1
     return counts
 
 
-def generate(root: Path, seed: int = SEED) -> Path:
+def generate(root: Path, seed: int = SEED, packages: int = PACKAGES, bundles: int = TARGET_BUNDLES) -> Path:
     """Write the catalog under ``root`` (which must not exist yet); returns ``root``."""
     rng = random.Random(seed)
-    counts = _counts(rng)
-    names = [f"pkg-{i}" for i in range(PACKAGES)]  # only used to pick dependency names, below
+    counts = _counts(rng, packages, bundles)
+    names = [f"pkg-{i}" for i in range(packages)]  # only used to pick dependency names, below
     tmp = root.with_name(root.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
