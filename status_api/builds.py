@@ -40,6 +40,7 @@ _ROW_COLUMNS = (
     requests.c.state_reason,
     requests.c.updated,
     requests.c.data,
+    batches.c.annotations.label("annotations"),
 )
 
 
@@ -174,7 +175,10 @@ def new_batch(conn: Connection, annotations: dict[str, Any] | None = None) -> in
 
 
 def _base_query() -> Any:
-    return select(*_ROW_COLUMNS).select_from(requests.outerjoin(users, requests.c.user_id == users.c.id))
+    joined = requests.outerjoin(users, requests.c.user_id == users.c.id).join(
+        batches, requests.c.batch_id == batches.c.id
+    )
+    return select(*_ROW_COLUMNS).select_from(joined)
 
 
 def _history(conn: Connection, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -194,11 +198,6 @@ def _history(conn: Connection, ids: list[int]) -> dict[int, list[dict[str, Any]]
     return history
 
 
-def _annotations(conn: Connection, batch_ids: set[int]) -> dict[int, Any]:
-    rows = conn.execute(select(batches.c.id, batches.c.annotations).where(batches.c.id.in_(batch_ids)))
-    return {row.id: orjson.loads(row.annotations) if row.annotations else None for row in rows}
-
-
 def _render(
     conn: Connection, rows: list[Any], settings: Settings, base_url: str, verbose: bool
 ) -> list[dict]:
@@ -206,7 +205,6 @@ def _render(
         return [to_json(row, settings=settings, base_url=base_url, verbose=False) for row in rows]
     ids = [row.id for row in rows]
     history = _history(conn, ids) if ids else {}
-    notes = _annotations(conn, {row.batch_id for row in rows}) if ids else {}
     return [
         to_json(
             row,
@@ -214,7 +212,7 @@ def _render(
             base_url=base_url,
             verbose=True,
             history=history[row.id],
-            annotations=notes.get(row.batch_id),
+            annotations=orjson.loads(row.annotations) if row.annotations else None,
         )
         for row in rows
     ]
