@@ -1,0 +1,75 @@
+"""go-yaml v2 semantics for loading and dumping YAML (what opm reads and writes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.goyaml import dump_document, go_yaml_scalar, load_one
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("y", True),
+        ("No", False),
+        ("on", True),
+        ("~", None),
+        ("", None),
+        ("1e3", 1000.0),
+        ("0x1F", 31),
+        ("017", 15),
+        ("1_000", 1000),
+        (".5", 0.5),
+        ("08", 8.0),
+        ("1:20", "1:20"),
+        ("2021-10-13", "2021-10-13"),
+        ("1.0.0", "1.0.0"),
+        ("+1", 1),
+        ("v1", "v1"),
+    ],
+)
+def test_plain_scalars_resolve_as_go_yaml_v2(text: str, value: object) -> None:
+    assert go_yaml_scalar(text) == value
+    assert type(go_yaml_scalar(text)) is type(value)
+
+
+def test_loader_keeps_quoted_strings_and_converts_keys_like_sigs_yaml() -> None:
+    assert load_one('a: "y"\n1: x\ntrue: z\nb: 2021-10-13T10:00:00Z\n') == {
+        "a": "y",
+        "1": "x",
+        "true": "z",
+        "b": "2021-10-13T10:00:00Z",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("true", '"true"'),
+        ("y", '"y"'),
+        ("1.0", '"1.0"'),
+        ("0x10", '"0x10"'),
+        ("2021-10-13", '"2021-10-13"'),
+        ("2021-10-13T10:00:00", "2021-10-13T10:00:00"),
+        ("2021-10-13T10:00:00Z", '"2021-10-13T10:00:00Z"'),
+        ("1:20", '"1:20"'),
+        ("", '""'),
+        ("plain words", "plain words"),
+        ("[DEPRECATED] x", "'[DEPRECATED] x'"),
+        ("a: b", "'a: b'"),
+        ("tail ", "'tail '"),
+    ],
+)
+def test_strings_are_quoted_exactly_when_go_yaml_quotes_them(value: str, text: str) -> None:
+    assert dump_document({"k": value}) == f"k: {text}\n"
+
+
+def test_block_layout_sorted_keys_literal_blocks_and_numbers() -> None:
+    assert dump_document({"z": [{"b": 1, "a": "x\ny"}], "a": 1.5, "m": None, "e": [], "f": {}}) == (
+        "a: 1.5\ne: []\nf: {}\nm: null\nz:\n- a: |-\n    x\n    y\n  b: 1\n"
+    )
+
+
+def test_long_strings_fold_at_80_columns() -> None:
+    text = dump_document({"d": " ".join(["word"] * 30)})
+    assert max(len(line) for line in text.splitlines()) <= 82 and text.count("\n") > 1
