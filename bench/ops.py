@@ -62,7 +62,6 @@ elif op == "add-semver":
 elif op == "rm":
     result = remove_packages(cfg, [pkg])
 elif op == "deprecate":
-    entries = sorted(stable.entries, key=lambda e: e.name)
     middle = next(b for b in part.bundles if b.name == stable.entries[len(stable.entries) // 2].name)
     result = deprecate_bundles(cfg, [middle.image])
 elif op == "merge":

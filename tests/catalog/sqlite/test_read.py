@@ -141,3 +141,43 @@ def test_a_database_without_index_tables_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(CatalogError, match="not an operator index database"):
         read_index_db(other)
+
+
+def test_schema_version_1_reads_versions_and_skipranges_from_the_csv(db: Path, tmp_path: Path) -> None:
+    """Before migrations 2 and 5 there was no bundlepath, version or skiprange column."""
+    old = sqlite3.connect(db)
+    v1 = tmp_path / "v1.db"
+    new = sqlite3.connect(v1)
+    new.executescript(
+        """
+        CREATE TABLE operatorbundle (name TEXT PRIMARY KEY, csv TEXT, bundle TEXT);
+        CREATE TABLE package (name TEXT PRIMARY KEY, default_channel TEXT);
+        CREATE TABLE channel (name TEXT, package_name TEXT, head_operatorbundle_name TEXT);
+        CREATE TABLE channel_entry (entry_id INTEGER PRIMARY KEY, channel_name TEXT, package_name TEXT,
+                                    operatorbundle_name TEXT, replaces INTEGER, depth INTEGER);
+        CREATE TABLE api_provider (group_name TEXT, version TEXT, kind TEXT, channel_entry_id INTEGER);
+        """
+    )
+    for table, cols in {
+        "operatorbundle": "name, csv, bundle",
+        "package": "name, default_channel",
+        "channel": "name, package_name, head_operatorbundle_name",
+        "channel_entry": "entry_id, channel_name, package_name, operatorbundle_name, replaces, depth",
+    }.items():
+        rows = old.execute(f"SELECT {cols} FROM {table}").fetchall()
+        new.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(cols.split(',')))})", rows)
+    new.commit()
+    new.close()
+    old.close()
+    got = read_index_db(v1)
+    want = read_index_db(db)
+    assert [(c.package, c.name, c.entries) for c in got.channels] == [
+        (c.package, c.name, c.entries) for c in want.channels
+    ]  # replaces, skips and the skipRange "< 0.6.0" all recovered
+    for g, w in zip(got.bundles, want.bundles, strict=True):
+        assert g.name == w.name and g.image == ""
+        assert [p for p in g.properties if p.type == "olm.package"] == [
+            p for p in w.properties if p.type == "olm.package"
+        ]
+        # related images come from the CSV when the related_image table did not exist yet
+        assert {r.image for r in w.related_images} <= {r.image for r in g.related_images}
