@@ -52,6 +52,7 @@ class LayerSpec:
     include: tuple[str, ...] | None = None
     opaque: tuple[str, ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()  # for the layer's descriptor in the manifest
+    owner: tuple[int, int] = (0, 0)  # uid, gid of every member (IIB's cache is 1001:0)
 
     @classmethod
     def directory(
@@ -100,9 +101,12 @@ def _archive_name(image_path: str) -> str:
 def _collect(spec: LayerSpec) -> list[_Member]:
     members: dict[str, _Member] = {}
 
-    def add_parents(name: str) -> None:
+    def add_parents(name: str, floor: str) -> None:
+        """Directory entries between ``floor`` (excluded) and ``name`` (excluded). Directories above
+        a destination are left out, so that the layer never changes e.g. /tmp's mode or owner."""
         parts = name.split("/")
-        for i in range(1, len(parts)):
+        depth = len(floor.split("/")) if floor else 0
+        for i in range(depth + 1, len(parts)):
             parent = "/".join(parts[:i])
             members.setdefault(parent, _Member(parent, None, "dir"))
 
@@ -110,7 +114,6 @@ def _collect(spec: LayerSpec) -> list[_Member]:
         base = _archive_name(dest)
         if not local.exists():
             raise StepError(f"{local} does not exist")
-        add_parents(base)
         if local.is_file():
             members[base] = _Member(base, local, "file")
             continue
@@ -121,7 +124,7 @@ def _collect(spec: LayerSpec) -> list[_Member]:
                 raise StepError(f"{root} does not exist")
             rel_root = root.relative_to(local)
             name_root = f"{base}/{rel_root.as_posix()}" if str(rel_root) != "." else base
-            add_parents(name_root)
+            add_parents(name_root, base)
             if root.is_symlink() or root.is_file():
                 members[name_root] = _Member(name_root, root, "symlink" if root.is_symlink() else "file")
                 continue
@@ -140,17 +143,19 @@ def _collect(spec: LayerSpec) -> list[_Member]:
                         f"{prefix}/{f}", p, "symlink" if p.is_symlink() else "file"
                     )
     for opaque in spec.opaque:
-        name = f"{_archive_name(opaque)}/{OPAQUE_WHITEOUT}"
-        add_parents(name)
-        members[name] = _Member(name, None, "whiteout")
+        directory = _archive_name(opaque)
+        members.setdefault(directory, _Member(directory, None, "dir"))
+        members[f"{directory}/{OPAQUE_WHITEOUT}"] = _Member(
+            f"{directory}/{OPAQUE_WHITEOUT}", None, "whiteout"
+        )
     # Sort by path components so that a directory always precedes its content.
     return [members[k] for k in sorted(members, key=lambda n: n.split("/"))]
 
 
-def _header(member: _Member, mtime: int) -> tuple[bytes, int]:
+def _header(member: _Member, mtime: int, owner: tuple[int, int] = (0, 0)) -> tuple[bytes, int]:
     info = tarfile.TarInfo(member.name)
     info.mtime = mtime
-    info.uid = info.gid = 0
+    info.uid, info.gid = owner
     info.uname = info.gname = ""
     size = 0
     if member.kind == "dir":
@@ -178,7 +183,7 @@ def tar_stream(spec: LayerSpec, mtime: int = 0, read_size: int = BLOCK_SIZE) -> 
     """The layer's uncompressed tar, as a stream of byte strings."""
     total = 0
     for member in _collect(spec):
-        header, size = _header(member, mtime)
+        header, size = _header(member, mtime, spec.owner)
         yield header
         total += len(header)
         if size:

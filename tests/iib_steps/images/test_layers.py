@@ -114,3 +114,11 @@ def test_bad_inputs_are_one_line(tmp_path):
         list(tar_stream(LayerSpec.directory(tmp_path / "missing")))
     with pytest.raises(StepError, match="must not contain"):
         list(tar_stream(LayerSpec((("/a/../b", tmp_path),))))
+
+
+def test_owner(tmp_path):
+    root = _tree(tmp_path / "cat")
+    blob = write_layer(LayerSpec((("/tmp/cache", root / "pkg-b"),), owner=(1001, 0)), tmp_path / "w")
+    with tarfile.open(blob.path) as tar:
+        assert {(m.uid, m.gid) for m in tar} == {(1001, 0)}
+        assert tar.getnames()[:2] == ["tmp/cache", "tmp/cache/link"]  # /tmp itself is left alone
