@@ -496,6 +496,8 @@ def _add_semver(
         if graph is None:
             graphs[ch_name] = _ChannelGraph(head=new.name, edges={new.name: []})
             continue
+        chain = _chain(graph)
+        on_chain = set(chain)
         lowest_ahead: str | None = None
         greatest_behind: str | None = None
         patches: list[str] = []
@@ -504,23 +506,30 @@ def _add_semver(
             c = v.compare(version)
             if c == 0:
                 raise CatalogError(f"Bundle version {bundle_version_text(new)} already added to index")
-            if c > 0:
+            if c < 0 and skippatch and v.major == version.major and v.minor == version.minor:
+                patches.append(node)
+            elif node not in on_chain:
+                continue  # a bundle only skipped by another keeps its place
+            elif c > 0:
                 if lowest_ahead is None or v < versions[lowest_ahead]:
                     lowest_ahead = node
-            elif skippatch and v.major == version.major and v.minor == version.minor:
-                patches.append(node)
             elif greatest_behind is None or v > versions[greatest_behind]:
                 greatest_behind = node
-        # The new bundle replaces the greatest lower version outside its skipped patch releases (opm
-        # replaced only the greatest lower one, which breaks the chain when that one is skipped).
+        # The new bundle replaces the greatest lower version on the chain outside the patch releases
+        # it skips, and the lowest higher one on the chain now replaces it. (opm looked at every
+        # node, skipped ones included, and so broke the chain: "Invalid graph: some (non-bottom)
+        # nodes ...".)
         out: list[str] = [greatest_behind] if greatest_behind else []
         out.extend(sorted(patches, key=lambda n: versions[n].key))
-        if lowest_ahead is not None:
-            graph.edges[lowest_ahead] = [new.name]
-        else:
-            graph.head = new.name
         for p in patches:
             del graph.edges[p]
+        if lowest_ahead is not None:
+            idx = chain.index(lowest_ahead)
+            successor = chain[idx + 1] if idx + 1 < len(chain) else None
+            kept = [t for t in graph.edges[lowest_ahead] if t != successor and t in graph.edges]
+            graph.edges[lowest_ahead] = [new.name, *kept]
+        else:
+            graph.head = new.name
         graph.edges[new.name] = out
 
     bundles[new.name] = new
@@ -538,6 +547,16 @@ def _add_semver(
         channels=channels,
         bundles=list(bundles.values()),
     )
+
+
+def _chain(graph: _ChannelGraph) -> list[str]:
+    """The replaces chain from the head: each node's first edge to another node of the graph."""
+    chain: list[str] = []
+    cur: str | None = graph.head
+    while cur is not None:
+        chain.append(cur)
+        cur = next((t for t in graph.edges.get(cur, []) if t in graph.edges and t not in chain), None)
+    return chain
 
 
 def _channel_from_graph(
