@@ -225,10 +225,27 @@ def get_request(db: Database, request_id: int, settings: Settings, base_url: str
 
 
 def get_request_on(conn: Connection, request_id: int, settings: Settings, base_url: str) -> dict[str, Any]:
-    row = conn.execute(_base_query().where(requests.c.id == request_id)).first()
-    if row is None:
+    """One round trip: the request joined with its state history (newest first)."""
+    query = (
+        _base_query()
+        .add_columns(
+            request_states.c.state.label("h_state"),
+            request_states.c.state_reason.label("h_reason"),
+            request_states.c.updated.label("h_updated"),
+        )
+        .join(request_states, request_states.c.request_id == requests.c.id)
+        .where(requests.c.id == request_id)
+        .order_by(request_states.c.id.desc())
+    )
+    rows = conn.execute(query).all()
+    if not rows:
         raise NotFound()
-    return _render(conn, [row], settings, base_url, True)[0]
+    row = rows[0]
+    history = [state_json(r.h_state, r.h_reason, r.h_updated) for r in rows]
+    annotations = orjson.loads(row.annotations) if row.annotations else None
+    return to_json(
+        row, settings=settings, base_url=base_url, verbose=True, history=history, annotations=annotations
+    )
 
 
 def get_requests(db: Database, ids: list[int], settings: Settings, base_url: str) -> list[dict[str, Any]]:
@@ -276,12 +293,11 @@ def _positive_int(value: str, message: str) -> int:
     return number
 
 
-def _total(conn: Connection, conditions: list[Any], counted: list[Any]) -> int:
+def _total_query(conditions: list[Any], counted: list[Any]) -> Any:
     """How many requests match: from the counters when only state and type filter, else counted."""
     if len(conditions) == len(counted):
-        total = conn.execute(select(func.sum(request_counts.c.count)).where(*counted)).scalar()
-        return int(total or 0)
-    return conn.execute(select(func.count()).select_from(requests).where(*conditions)).scalar_one()
+        return select(func.coalesce(func.sum(request_counts.c.count), 0)).where(*counted).scalar_subquery()
+    return select(func.count()).select_from(requests).where(*conditions).scalar_subquery()
 
 
 LIST_FILTERS = (
@@ -364,17 +380,20 @@ def list_requests(db: Database, args: dict[str, str], settings: Settings, base_u
             if image_id is None:
                 raise ValidationError(f"{index_image} is not a valid index image")
             conditions.append(requests.c.index_image_id == image_id)
-        total = _total(conn, conditions, counted)
-        pages = math.ceil(total / per_page) if total else 0
-        if page > max(pages, 1):
-            raise NotFound()
+        total_query = _total_query(conditions, counted)
+        # One round trip for the page and the total; a second only when the page is empty.
         rows = conn.execute(
             _base_query()
+            .add_columns(total_query.label("total"))
             .where(*conditions)
             .order_by(requests.c.id.desc())
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).all()
+        total = int(rows[0].total if rows else conn.execute(select(total_query)).scalar_one())
+        pages = math.ceil(total / per_page) if total else 0
+        if page > max(pages, 1):
+            raise NotFound()
         items = _render(conn, rows, settings, base_url, verbose)
 
     def page_url(number: int) -> str:

@@ -91,7 +91,8 @@ def connect(url: str, pool_size: int = 5) -> Database:
         writer = _sqlite_engine(url, immediate=True)
     else:
         options = {"pool_size": pool_size, "max_overflow": pool_size * 2, "pool_pre_ping": False}
-        reader = create_engine(url, isolation_level="AUTOCOMMIT", **options)
+        # Autocommit connections hold no transaction: nothing to roll back when they return to the pool.
+        reader = create_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **options)
         writer = create_engine(url, **options)
     return Database(url=url, reader=reader, writer=writer)
 
