@@ -14,9 +14,10 @@ The result is the catalog ``opm registry add --mode M`` followed by ``opm migrat
     head). ``semver-skippatch`` also makes it skip the lower patch releases of its major.minor.
     Bundles that head no channel lose their ``olm.bundle.object`` manifests, as opm cleared them.
 
-Where opm failed a valid skippatch request through a defect ("Invalid graph: some (non-bottom)
-nodes ..."), the chain continues from the new bundle to the greatest lower version outside its
-major.minor, so the result is always a valid graph.
+Where opm failed a valid request through a defect ("Invalid graph: some (non-bottom) nodes ..."),
+the new bundle is placed relative to the channel's replaces chain (bundles that are only skipped
+keep their place) and, in skippatch mode, replaces the greatest lower version outside the patch
+releases it skips, so the result is always a valid graph; where opm succeeded the result is opm's.
 """
 
 from __future__ import annotations
