@@ -250,12 +250,25 @@ def migrate_cmd(
     ],
     output: Annotated[Path, typer.Argument(help="new, empty directory for the catalog")],
     fmt: FormatOpt = "json",
+    migrate_level: Annotated[
+        str, typer.Option("--migrate-level", help="none, bundle-object-to-csv-metadata or all")
+    ] = "none",
+    configs: Annotated[
+        Path | None,
+        typer.Option("--configs", help="the index's /configs: the database's packages replace its packages"),
+    ] = None,
 ) -> None:
-    """Read a legacy SQLite index into a File-Based Catalog (opm migrate)."""
+    """Read a legacy SQLite index into a File-Based Catalog (opm migrate), optionally over /configs."""
+    from catalog.migrations import check_level, migrate
+
     fmt = _format(fmt)
+    check_level(migrate_level)
     _empty_dir(output)
     cfg: DeclarativeConfig = read_index_db(find_index_db(database))
     validate_config(cfg)
+    if configs is not None:
+        cfg = apply_fragment(load_fs(configs), cfg).config
+    migrate(cfg, migrate_level)
     write_fs(cfg, output, fmt)  # type: ignore[arg-type]
 
 

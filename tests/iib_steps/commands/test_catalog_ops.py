@@ -229,3 +229,28 @@ def test_in_place_refuses_a_file_shared_with_other_packages(testdata: Path, tmp_
     proc = run("rm", str(catalog), "--package", "kube-green", "--output", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["shipwright-operator"]
+
+
+def test_migrate_takes_over_an_iib_index_hidden_database_over_configs(testdata: Path, tmp_path: Path) -> None:
+    """An IIB-built FBC image: /configs plus the hidden database; the database's packages win."""
+    root = tmp_path / "rootfs"
+    hidden = root / "var" / "lib" / "iib" / "_hidden"
+    hidden.mkdir(parents=True)
+    shutil.copy(testdata / "sqlite" / "bundles.db", hidden / "do.not.edit.db")
+    shutil.copytree(testdata / "catalogs" / "community-v4.16-sample", root / "configs")
+    out = tmp_path / "out"
+    proc = run(
+        "migrate", str(root), str(out), "--configs", str(root / "configs"),
+        "--migrate-level", "bundle-object-to-csv-metadata",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    cfg = load_fs(out)
+    validate_config(cfg)
+    assert {p.name for p in cfg.packages} == {p.name for p in load_fs(root / "configs").packages} | {
+        "etcd",
+        "prometheus",
+        "strimzi-kafka-operator",
+    }
+    etcd = next(b for b in cfg.bundles if b.name == "etcdoperator.v0.9.2")
+    assert [p.type for p in etcd.properties][-1] == "olm.csv.metadata"
+    assert all(p.type != "olm.bundle.object" for p in etcd.properties)
