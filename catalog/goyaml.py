@@ -181,9 +181,49 @@ GoYamlLoader.add_constructor("tag:yaml.org,2002:null", _construct_null)
 GoYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_PLAIN_FIRST = frozenset("-+.0123456789~nNyYtTfFoO")
+
+
+def _resolve(self: GoYamlLoader, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+    """Tag of an untagged node: plain scalars that go-yaml might read as non-strings get _PLAIN_TAG."""
+    if kind is yaml.ScalarNode:
+        if implicit[0] and (not value or value[0] in _PLAIN_FIRST):
+            return _PLAIN_TAG
+        return _STR_TAG
+    return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+
+
+GoYamlLoader.resolve = _resolve  # type: ignore[method-assign]
+
+
+def _value(loader: GoYamlLoader, node: yaml.Node) -> Any:
+    """A composed node as Python data, without PyYAML's generic constructor machinery."""
+    cls = type(node)
+    if cls is yaml.ScalarNode:
+        tag = node.tag
+        if tag == _STR_TAG:
+            return node.value
+        if tag == _PLAIN_TAG:
+            return go_yaml_scalar(node.value)
+        return loader.construct_object(node, deep=True)
+    if cls is yaml.SequenceNode:
+        return [_value(loader, n) for n in node.value]
+    if node.tag != _MAP_TAG:  # explicitly tagged (!!omap, custom tags): PyYAML's constructors
+        return loader.construct_object(node, deep=True)
+    return {_go_key(_value(loader, k)): _value(loader, v) for k, v in node.value}
+
+
 def load_one(text: str | bytes) -> Any:
     """Parse one YAML document (an empty one is ``None``), go-yaml v2 style."""
-    return yaml.load(text, Loader=GoYamlLoader)
+    loader = GoYamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _value(loader, node)
+    finally:
+        loader.dispose()
 
 
 def load_documents(text: str | bytes) -> Iterator[Any]:

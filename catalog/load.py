@@ -25,7 +25,7 @@ import yaml
 
 from catalog import declcfg as d
 from catalog.errors import CatalogError
-from catalog.goyaml import GoYamlLoader
+from catalog.goyaml import load_one
 from catalog.indexignore import INDEXIGNORE, IgnoreMatcher
 from catalog.jsonutil import compact, go_type_text, go_value_text, normalize
 
@@ -111,25 +111,30 @@ def _json_stream_slow(data: bytes, name: str) -> list[Any]:
         pos = end
 
 
+_SEPARATOR_LINE = re.compile(rb"^---([^\n]*)(?:\n|$)", re.M)
+
+
 def _split_yaml(data: bytes) -> list[bytes]:
-    """apimachinery's YAMLReader: documents split at lines starting with ``---``."""
+    """apimachinery's YAMLReader: documents split at lines starting with ``---``.
+
+    A separator line ends a non-empty document and is dropped; one met while the document is still
+    empty stays in it (so ``---\n---\n`` yields a document holding only ``---``, which is null).
+    """
     docs: list[bytes] = []
-    buf: list[bytes] = []
-    lines = data.splitlines(keepends=True)
-    for line in lines:
-        if line.startswith(b"---"):
-            trimmed = line[3:].strip()
-            if trimmed and not trimmed.startswith(b"#"):
-                raise CatalogError(
-                    f"invalid Yaml document separator: {trimmed.decode('utf-8', errors='replace')}"
-                )
-            if buf:
-                docs.append(b"".join(buf))
-                buf = []
-                continue
-        buf.append(line)
-    if buf:
-        docs.append(b"".join(buf))
+    pos = 0
+    for m in _SEPARATOR_LINE.finditer(data):
+        trimmed = m.group(1).strip()
+        if trimmed and not trimmed.startswith(b"#"):
+            raise CatalogError(
+                f"invalid Yaml document separator: {trimmed.decode('utf-8', errors='replace')}"
+            )
+        if m.start() > pos:
+            docs.append(data[pos : m.start()])
+            pos = m.end()
+        elif m.end() == len(data) and not data.endswith(b"\n"):
+            pos = m.end()  # a final "---" without a newline ends the stream
+    if pos < len(data):
+        docs.append(data[pos:])
     return docs
 
 
@@ -141,7 +146,7 @@ def _yaml_stream(data: bytes, name: str) -> list[Any]:
     out = []
     for chunk in chunks:
         try:
-            out.append(yaml.load(chunk, Loader=GoYamlLoader))
+            out.append(load_one(chunk))
         except yaml.YAMLError as exc:
             where = f"{name}: " if name else ""
             raise CatalogError(f"{where}error converting YAML to JSON: {_yaml_error_text(exc)}") from None
