@@ -8,6 +8,8 @@ order, so the same catalog always gives the same message.
 
 from __future__ import annotations
 
+import re
+
 from catalog.declcfg import (
     PROP_PACKAGE,
     SCHEMA_BUNDLE,
@@ -42,6 +44,16 @@ def _reference_text(ref: PackageScopedReference) -> str:
     return f"declcfg.PackageScopedReference{{Schema:{go_quote(ref.schema)}, Name:{go_quote(ref.name)}}}"
 
 
+_DOMAIN_PART = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+PLAIN_PULL_SPEC = re.compile(
+    rf"{_DOMAIN_PART}(?:\.{_DOMAIN_PART})+(?::[0-9]+)?(?:/{_PATH_PART})+"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?"
+)
+"""Pull specs of the everyday shape (``registry.host/org/repo[:tag][@sha256:...]``, lowercase), which
+``reference.ParseNormalizedNamed`` always accepts; anything else gets the full parse."""
+
+
 class _PullSpecs:
     """Checks image pull specs once each (the same related image recurs across many bundles)."""
 
@@ -50,6 +62,9 @@ class _PullSpecs:
 
     def check(self, spec: str, where: str) -> None:
         if not spec or spec in self._valid:
+            return
+        if len(spec) <= 255 and PLAIN_PULL_SPEC.fullmatch(spec):
+            self._valid.add(spec)
             return
         try:
             parse_normalized_named(spec)

@@ -407,6 +407,12 @@ _EXACT_NAMES = frozenset(
 )
 
 
+_STR_OR_NONE = frozenset({str, type(None)})
+_PLAIN_TYPES = frozenset(
+    {PROP_GVK, PROP_GVK_REQUIRED, PROP_BUNDLE_OBJECT, PROP_PACKAGE, PROP_PACKAGE_REQUIRED}
+)
+
+
 def _str(value: Any, name: str) -> str:
     v = _get(value, name)
     return v if isinstance(v, str) else ""
@@ -456,6 +462,30 @@ def parse_properties(props: list[Property]) -> Properties:
     out = Properties()
     for i, prop in enumerate(props):
         t, v = prop.type, prop.value
+        if v.__class__ is dict and t in _PLAIN_TYPES and v.keys() <= _EXACT_NAMES:
+            # the everyday case, read directly: known keys, and the struct's fields are strings
+            if t in (PROP_GVK, PROP_GVK_REQUIRED):
+                g, k, ver = v.get("group"), v.get("kind"), v.get("version")
+                if _STR_OR_NONE.issuperset((g.__class__, k.__class__, ver.__class__)):
+                    (out.gvks if t == PROP_GVK else out.gvks_required).append(
+                        GVK(g or "", k or "", ver or "")
+                    )
+                    continue
+            elif t == PROP_BUNDLE_OBJECT:
+                data = v.get("data")
+                if data.__class__ is str:
+                    out.bundle_objects.append(data)
+                    continue
+            elif t == PROP_PACKAGE:
+                n, ver, rel = v.get("packageName"), v.get("version"), v.get("release")
+                if _STR_OR_NONE.issuperset((n.__class__, ver.__class__, rel.__class__)):
+                    out.packages.append(PackageProperty(n or "", ver or "", rel or ""))
+                    continue
+            elif t == PROP_PACKAGE_REQUIRED:
+                n, rng = v.get("packageName"), v.get("versionRange")
+                if _STR_OR_NONE.issuperset((n.__class__, rng.__class__)):
+                    out.packages_required.append(PackageRequired(n or "", rng or ""))
+                    continue
         err = check_value(t, v)
         if err is not None:
             raise PropertyParseError(i, t, err)

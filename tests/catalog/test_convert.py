@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from catalog.convert import ConvertError, convert_to_model
+from catalog.convert import PLAIN_PULL_SPEC, ConvertError, convert_to_model
 from catalog.declcfg import (
     Bundle,
     Channel,
@@ -438,3 +440,46 @@ def test_release_names_as_opm_tests_them() -> None:
     cfg.bundles[0].name = cfg.channels[0].entries[0].name = "foo-v0.1.0-alpha.1.0.0"
     cfg.channels[0].entries[1].replaces = "foo-v0.1.0-alpha.1.0.0"
     convert_to_model(cfg)
+
+
+_LABEL = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,3}[a-z0-9])?", fullmatch=True)
+_COMPONENT = st.from_regex(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+){0,2}", fullmatch=True)
+_SPECS = st.builds(
+    lambda labels, port, path, tag, digest: (
+        ".".join(labels)
+        + (f":{port}" if port is not None else "")
+        + "".join(f"/{c}" for c in path)
+        + (f":{tag}" if tag else "")
+        + (f"@sha256:{digest}" if digest else "")
+    ),
+    st.lists(_LABEL, min_size=2, max_size=3),
+    st.none() | st.integers(0, 65535),
+    st.lists(_COMPONENT, min_size=1, max_size=3),
+    st.none() | st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,8}", fullmatch=True),
+    st.none() | st.from_regex(r"[a-f0-9]{64}", fullmatch=True),
+)
+
+
+@settings(max_examples=300)
+@given(_SPECS)
+def test_everyday_pull_specs_are_valid_references(spec: str) -> None:
+    from catalog.imageref import parse_normalized_named
+
+    assert PLAIN_PULL_SPEC.fullmatch(spec)
+    parse_normalized_named(spec)  # raises if the fast path ever accepted a bad reference
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "Quay.io/a/b",
+        "quay.io/A/b",
+        "localhost/a",
+        "ubuntu",
+        "quay.io/a/b@sha256:" + "A" * 64,
+        "quay.io/a//b",
+        "a" * 64,
+    ],
+)
+def test_other_pull_specs_take_the_full_parse(spec: str) -> None:
+    assert not PLAIN_PULL_SPEC.fullmatch(spec)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalog.declcfg import Property
 from catalog.properties import (
@@ -128,3 +130,39 @@ def test_value_nested_errors_come_in_sorted_key_order() -> None:
     with pytest.raises(PropertyParseError) as exc:
         parse_properties([Property("olm.csv.metadata", {"maturity": 1, "keywords": 2})])
     assert "CSVMetadata.keywords" in str(exc.value)
+
+
+_KEYS = st.sampled_from(
+    ["packageName", "PackageName", "version", "release", "versionRange", "group", "Group", "kind"]
+)
+_KEYS = st.one_of(_KEYS, st.sampled_from(["data", "DATA", "other", "channelName"]))
+_SCALARS = st.one_of(st.none(), st.text(max_size=3), st.integers(-3, 3), st.booleans())
+_VALUES = st.one_of(
+    _SCALARS, st.dictionaries(_KEYS, st.one_of(_SCALARS, st.lists(_SCALARS, max_size=2)), max_size=4)
+)
+_TYPES = st.sampled_from(
+    ["olm.gvk", "olm.gvk.required", "olm.package", "olm.package.required", "olm.bundle.object"]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(_TYPES, _VALUES), max_size=4))
+def test_the_fast_path_reads_what_the_go_type_walk_reads(items: list) -> None:
+    import catalog.properties as props_module
+
+    props = [Property(t, v) for t, v in items]
+
+    def outcome():
+        try:
+            return props_module.parse_properties(props)
+        except PropertyParseError as exc:
+            return str(exc)
+
+    fast = outcome()
+    saved = props_module._PLAIN_TYPES
+    props_module._PLAIN_TYPES = frozenset()
+    try:
+        slow = outcome()
+    finally:
+        props_module._PLAIN_TYPES = saved
+    assert fast == slow
