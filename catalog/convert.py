@@ -63,7 +63,8 @@ class _PullSpecs:
     def check(self, spec: str, where: str) -> None:
         if not spec or spec in self._valid:
             return
-        if len(spec) <= 255 and PLAIN_PULL_SPEC.fullmatch(spec):
+        # (a margin under the 255-character name limit: normalizing may add "library/")
+        if len(spec) <= 240 and PLAIN_PULL_SPEC.fullmatch(spec):
             self._valid.add(spec)
             return
         try:
