@@ -49,7 +49,7 @@ from catalog.ops.graph import (
     entry_graph_fields,
 )
 from catalog.ops.ocp import MAX_OPENSHIFT_VERSION, needs_max_openshift_version
-from catalog.ops.packages import OpResult, commit, package_config
+from catalog.ops.packages import OpResult, commit, drop_stale_deprecations, package_config
 from catalog.ops.semver_mode import add_semver
 
 MODE_REPLACES = "replaces"
@@ -159,7 +159,9 @@ def add_bundles(
                     skippatch=mode == MODE_SEMVER_SKIPPATCH,
                 )
             part = clear_non_head_objects(part)
-        parts[pkg] = _refresh_package_blob(part, pkg)
+        part, dropped = drop_stale_deprecations(_refresh_package_blob(part, pkg))
+        notes.extend(dropped)
+        parts[pkg] = part
     return commit(cfg, parts, validate=validate, notes=notes)
 
 

@@ -21,7 +21,7 @@ from dataclasses import replace
 from catalog.declcfg import Bundle, Channel, DeclarativeConfig
 from catalog.errors import CatalogError
 from catalog.ops.graph import aggregate, channel_head
-from catalog.ops.packages import OpResult, commit, package_config
+from catalog.ops.packages import OpResult, commit, drop_stale_deprecations, package_config
 
 REMOVING_DEFAULT_CHANNEL = "Bundle deprecation causing default channel removal"
 
@@ -72,7 +72,8 @@ def deprecate_bundles(
         pkg = bundle.package
         part = parts.get(pkg) or package_config(cfg, pkg)
         try:
-            parts[pkg] = _truncate(part, bundle)
+            parts[pkg], dropped = drop_stale_deprecations(_truncate(part, bundle))
+            notes.extend(dropped)
         except CatalogError as exc:
             errors.append(f"error deprecating bundle {image}: {exc}")
     if errors:

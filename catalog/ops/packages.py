@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from catalog.declcfg import DeclarativeConfig
+from catalog.declcfg import SCHEMA_BUNDLE, SCHEMA_CHANNEL, DeclarativeConfig
 from catalog.errors import CatalogError
 
 
@@ -65,6 +65,35 @@ def has_package(cfg: DeclarativeConfig, name: str) -> bool:
         or any(c.package == name for c in cfg.channels)
         or any(b.package == name for b in cfg.bundles)
     )
+
+
+def drop_stale_deprecations(part: DeclarativeConfig) -> tuple[DeclarativeConfig, list[str]]:
+    """Drop ``olm.deprecations`` entries naming a bundle or channel the package no longer has
+    (an add pruned it, a deprecation truncated it); say which."""
+    from dataclasses import replace
+
+    bundles = {b.name for b in part.bundles}
+    channels = {c.name for c in part.channels}
+    notes: list[str] = []
+    kept_blobs = []
+    for dep in part.deprecations:
+        kept = []
+        for e in dep.entries:
+            ref = e.reference
+            gone = (ref.schema == SCHEMA_BUNDLE and ref.name not in bundles) or (
+                ref.schema == SCHEMA_CHANNEL and ref.name not in channels
+            )
+            if gone:
+                notes.append(
+                    f"deprecation entry for {ref.schema} {ref.name} of {dep.package} dropped: it is gone"
+                )
+            else:
+                kept.append(e)
+        if kept:
+            kept_blobs.append(replace(dep, entries=kept))
+    if not notes:
+        return part, []
+    return replace(part, deprecations=kept_blobs), notes
 
 
 def validate_packages(parts: Mapping[str, DeclarativeConfig | None]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,25 @@ def test_unknown_bundle_image_is_refused_unless_ignored(catalog: DeclarativeConf
     with pytest.raises(CatalogError, match="missing from registry"):
         deprecate_bundles(catalog, ["quay.io/x/y:1"])
     assert deprecate_bundles(catalog, ["quay.io/x/y:1"], ignore_missing=True).changed == []
+
+
+def test_truncation_drops_deprecation_entries_of_bundles_it_removed(catalog: DeclarativeConfig) -> None:
+    catalog = replace(
+        catalog,
+        deprecations=[
+            Deprecation(
+                "kube-green",
+                [
+                    DeprecationEntry(PackageScopedReference("olm.bundle", "kube-green.v0.3.0"), "old"),
+                    DeprecationEntry(PackageScopedReference("olm.bundle", "kube-green.v0.5.0"), "buggy"),
+                ],
+            )
+        ],
+    )
+    validate_config(catalog)
+    result = deprecate_bundles(catalog, [KG.format("0.4.0")])
+    assert result.notes == [
+        "deprecation entry for olm.bundle kube-green.v0.3.0 of kube-green dropped: it is gone"
+    ]
+    assert [e.reference.name for e in result.config.deprecations[0].entries] == ["kube-green.v0.5.0"]
+    validate_config(result.config)
