@@ -148,6 +148,8 @@ def build_index_image(
     ``destinations``: tags to write (``host/repo:tag``, ``docker://...``, ``oci:DIR:tag``); several
     repositories are allowed. ``arches``: default all of the binary image's. ``labels``: added to
     the binary image's labels (``operators.operatorframework.io.index.configs.v1=/configs`` always).
+    ``work_dir``: where the new layers are written and kept (named by digest), so that the
+    ``LayerBlob``s in the result can be pushed again; by default a temporary directory, removed.
     ``fmt``: ``v2s2`` (a Docker manifest list, IIB's output) or ``oci`` (an OCI image index); an OCI
     layout destination always gets OCI media types (``pull_specs`` give each destination's digest).
     """
@@ -161,8 +163,8 @@ def build_index_image(
         raise StepError("the index image needs at least one catalog layer")
     all_labels = {**(labels or {}), CONFIGS_LABEL: CONFIGS_DIR}
 
-    with tempfile.TemporaryDirectory(prefix="iib-build-", dir=work_dir) as tmp:
-        tmp_dir = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="iib-build-") as tmp:
+        tmp_dir = Path(work_dir) if work_dir is not None else Path(tmp)
         # Read the binary image (network) while the catalog layers are compressed (CPU).
         with ThreadPoolExecutor(max_workers=1) as pool:
             binary_future = (

@@ -223,3 +223,18 @@ def test_bundle_image_roundtrip(registry, reg_client, tmp_path, testdata, fmt):
         assert got == want
         for rel in want:
             assert (out / rel).read_bytes() == (bundle / rel).read_bytes()
+
+
+def test_layers_kept_in_work_dir_can_be_pushed_again(registry, reg_client, tmp_path):
+    binary = registry.ref("opm-keep:v1")
+    make_binary_image(binary, tmp_path / "bin", reg_client, arches=("amd64",))
+    catalog = make_catalog(tmp_path / "catalog")
+    first = build_index_image(
+        binary, catalog, [registry.ref("keep:1")], client=reg_client, work_dir=tmp_path / "w"
+    )
+    assert all(layer.path.is_file() for layer in first.layers)
+    layout = f"oci:{tmp_path / 'keep-layout'}:1"
+    again = build_index_image(binary, first.layers, [layout], client=reg_client)
+    assert again.arch_digests.keys() == first.arch_digests.keys()
+    got = extract_index_catalog(layout, tmp_path / "out", client=reg_client)
+    assert sorted(p.name for p in got.iterdir()) == ["alpha", "beta", "gamma"]
