@@ -235,9 +235,15 @@ def load_documents(text: str | bytes) -> Iterator[Any]:
 # Dumping
 
 
+_WORDS_NON_STR = _NULLS | _BOOL_TRUE | _BOOL_FALSE | {"<<"}
+_NUMERIC_FIRST = frozenset("+-.0123456789")
+
+
 def _would_resolve_non_string(s: str) -> bool:
     """True when go-yaml v2 would read ``s`` back, unquoted, as something other than a string."""
-    if s in _NULLS or s in _BOOL_TRUE or s in _BOOL_FALSE or s in _SPECIAL_FLOATS or s == "<<":
+    if not s or s[0] not in _NUMERIC_FIRST:
+        return s in _WORDS_NON_STR
+    if s in _SPECIAL_FLOATS:
         return True
     if _TIMESTAMP.match(s) or _BASE60.match(s):
         return True
@@ -316,17 +322,66 @@ GoYamlDumper.add_representer(dict, _represent_dict)
 GoYamlDumper.add_representer(type(None), _represent_none)
 
 
+_DUMP_FIRST = frozenset("-0123456789.tfn")
+_DUMP_FORMS = (
+    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$")),
+    ("tag:yaml.org,2002:null", re.compile(r"^null$")),
+    ("tag:yaml.org,2002:int", re.compile(r"^-?[0-9]+$")),
+    ("tag:yaml.org,2002:float", re.compile(r"^(?:-?[0-9]+(?:\.[0-9]*)?(?:e[-+][0-9]+)?|-?\.inf|\.nan)$")),
+)
+
+
+def _dump_resolve(self: GoYamlDumper, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+    """Which tag a scalar would read back as: only the exact forms the node builder writes."""
+    if kind is yaml.ScalarNode:
+        if implicit[0] and value and value[0] in _DUMP_FIRST:
+            for tag, regex in _DUMP_FORMS:
+                if regex.match(value):
+                    return tag
+        return _STR_TAG
+    return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+
+
+GoYamlDumper.resolve = _dump_resolve  # type: ignore[method-assign]
+
+
+def _str_node(data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        style = "|"
+    elif _would_resolve_non_string(data):
+        style = '"'
+    else:
+        style = None
+    return yaml.ScalarNode(_STR_TAG, data, style=style)
+
+
+def _node(value: Any) -> yaml.Node:
+    """The YAML node go-yaml v2 would write for a JSON value (keys sorted, block style)."""
+    t = type(value)
+    if t is str:
+        return _str_node(value)
+    if t is dict or isinstance(value, dict):
+        return yaml.MappingNode(
+            _MAP_TAG, [(_str_node(str(k)), _node(value[k])) for k in sorted(value)], flow_style=not value
+        )
+    if t is list or isinstance(value, (list, tuple)):
+        return yaml.SequenceNode(_SEQ_TAG, [_node(v) for v in value], flow_style=not value)
+    if value is None:
+        return yaml.ScalarNode("tag:yaml.org,2002:null", "null")
+    if t is bool:
+        return yaml.ScalarNode("tag:yaml.org,2002:bool", "true" if value else "false")
+    if isinstance(value, float):
+        return yaml.ScalarNode("tag:yaml.org,2002:float", _go_g_float(value))
+    if isinstance(value, int):
+        return yaml.ScalarNode("tag:yaml.org,2002:int", str(int(value)))
+    if isinstance(value, str):
+        return _str_node(str(value))
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
 def dump_document(value: Any) -> str:
     """One value as ``sigs.k8s.io/yaml.JSONToYAML`` writes it (no ``---`` line)."""
-    return yaml.dump(
-        value,
-        Dumper=GoYamlDumper,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=80,
-        indent=2,
-        sort_keys=False,
-    )
+    return yaml.serialize(_node(value), Dumper=GoYamlDumper, allow_unicode=True, width=80, indent=2)
 
 
 def dump_documents(values: Iterable[Any]) -> Iterator[str]:
