@@ -248,7 +248,8 @@ class RegistryClient:
                     verify=self._verify(host),
                     allow_redirects=True,
                 )
-                if resp.status_code == 401 and self._learn_challenge(host, state, resp, scopes, creds):
+                sent = hdrs.get("Authorization")
+                if resp.status_code == 401 and self._learn_challenge(host, state, resp, scopes, creds, sent):
                     resp.close()
                     continue
                 break
@@ -276,20 +277,30 @@ class RegistryClient:
         resp: requests.Response,
         scopes: tuple[str, ...],
         creds: Credentials | None,
+        sent: str | None,
     ) -> bool:
-        """Remember how ``host`` wants to be authenticated; True when a new attempt makes sense."""
+        """Remember how ``host`` wants to be authenticated; True when a new attempt makes sense.
+
+        ``sent`` is the Authorization header the refused request carried: a refused password is
+        final, a refused token is dropped (expired) and fetched anew once. Another thread may have
+        learnt the scheme meanwhile; a request sent without credentials then simply tries again.
+        """
         kind, params = _parse_challenge(resp.headers.get("WWW-Authenticate", ""))
         key = (host, " ".join(scopes))
         if kind == "basic":
-            if creds is None or state.auth_kind == "basic":
+            if creds is None or (sent or "").startswith("Basic "):
                 return False
             state.auth_kind = "basic"
             return True
         if kind == "bearer":
-            had_token = key in self._tokens and state.auth_kind == "bearer"
-            state.auth_kind, state.realm, state.service = "bearer", params.get("realm"), params.get("service")
-            if had_token:  # the token expired or lacks a scope: drop it and fetch a new one
-                self._tokens.pop(key, None)
+            with self._lock:
+                state.auth_kind, state.realm, state.service = (
+                    "bearer",
+                    params.get("realm"),
+                    params.get("service"),
+                )
+                if sent and sent.startswith("Bearer ") and self._tokens.get(key) == sent[len("Bearer ") :]:
+                    self._tokens.pop(key, None)
             return True
         return False
 

@@ -258,3 +258,27 @@ def test_chunked_upload_restarts_after_a_dropped_chunk(fault_proxy, registry, tm
     assert patches[0] == "drop" and patches[1:] == [202] * 7
     assert client_for(registry.host).get_blob_bytes(registry.host, "chunked/blob", digest) == data
     assert client.bytes_uploaded == len(data)
+
+
+def test_build_across_registries_copies_the_binary_layers(registry, auth_registry, tmp_path):
+    auth = AuthStore({auth_registry.host: Credentials(USER, PASSWORD)})
+    client = client_for(registry.host, auth_registry.host, auth=auth)
+    _push_sample(registry, tmp_path, name="cross/opm:v1", arches=("amd64", "arm64"))
+    dest = auth_registry.ref("cross/index:1")
+    result = build_index_image(
+        registry.ref("cross/opm:v1"), make_catalog(tmp_path / "c"), [dest], client=client
+    )
+    assert result.blobs == {"copied": 3, "uploaded": 4}  # base + 2 opm layers; whiteout, catalog, 2 configs
+    for arch in ("amd64", "arm64"):
+        info = json.loads(
+            skopeo(
+                "inspect",
+                "--tls-verify=false",
+                "--creds",
+                f"{USER}:{PASSWORD}",
+                "--override-arch",
+                arch,
+                f"docker://{dest}",
+            )
+        )
+        assert info["Architecture"] == arch
