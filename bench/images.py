@@ -126,6 +126,11 @@ def _registry(tmp: Path) -> tuple[subprocess.Popen, str]:
     return proc, f"127.0.0.1:{port}"
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run() -> list[dict]:
     from tests.iib_steps.images.conftest import make_binary_image
 
@@ -135,14 +140,15 @@ def run() -> list[dict]:
 
     # Baseline: tar the catalog and gzip it once, on one thread, at the same level.
     with tempfile.TemporaryFile() as out:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         _, _, gz_size, _ = gzip_stream(
             tar_stream(LayerSpec.directory(catalog)), out, DEFAULT_LEVEL, threads=1
         )
         gzip_once = time.perf_counter() - started
     rows.append(
         {"name": "gzip catalog once (1 thread)", "catalog_mb": round(size / 2**20, 1),
-         "gzip_mb": round(gz_size / 2**20, 1), "level": DEFAULT_LEVEL, "wall_s": round(gzip_once, 2)}
+         "gzip_mb": round(gz_size / 2**20, 1), "level": DEFAULT_LEVEL, "wall_s": round(gzip_once, 2),
+         "cpu_s": round(_cpu() - cpu, 2)}
     )  # fmt: skip
 
     with tempfile.TemporaryDirectory(prefix="bench-images-") as tmp_s:
@@ -157,13 +163,14 @@ def run() -> list[dict]:
             }
             for name, dest in (("build+push 4 arches", "index:1"), ("rebuild, nothing changed", "index:2")):
                 before = client.bytes_uploaded
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), _cpu()
                 result = build_index_image(
                     f"{host}/opm:v1", catalog, [f"{host}/{dest}"], labels=labels, client=client
                 )
                 wall = time.perf_counter() - started
                 rows.append(
-                    {"name": name, "wall_s": round(wall, 2), "x_gzip_once": round(wall / gzip_once, 2),
+                    {"name": name, "wall_s": round(wall, 2), "cpu_s": round(_cpu() - cpu, 2),
+                     "x_gzip_once": round(wall / gzip_once, 2),
                      "uploaded_mb": round((client.bytes_uploaded - before) / 2**20, 1), "blobs": result.blobs,
                      "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
                 )  # fmt: skip
@@ -176,5 +183,5 @@ def run() -> list[dict]:
         finally:
             proc.terminate()
             proc.wait(10)
-    rows.append({"name": "cpus", "count": os.cpu_count()})
+    rows.append({"name": "machine", "cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 1)})
     return rows
