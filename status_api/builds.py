@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from status_api.db import Database
@@ -224,9 +224,8 @@ def get_request(db: Database, request_id: int, settings: Settings, base_url: str
         return get_request_on(conn, request_id, settings, base_url)
 
 
-def get_request_on(conn: Connection, request_id: int, settings: Settings, base_url: str) -> dict[str, Any]:
-    """One round trip: the request joined with its state history (newest first)."""
-    query = (
+def _request_with_history() -> Any:
+    return (
         _base_query()
         .add_columns(
             request_states.c.state.label("h_state"),
@@ -234,10 +233,18 @@ def get_request_on(conn: Connection, request_id: int, settings: Settings, base_u
             request_states.c.updated.label("h_updated"),
         )
         .join(request_states, request_states.c.request_id == requests.c.id)
-        .where(requests.c.id == request_id)
+        .where(requests.c.id == bindparam("request_id"))
         .order_by(request_states.c.id.desc())
     )
-    rows = conn.execute(query).all()
+
+
+# Built once: the two hot reads skip statement construction on every call.
+_REQUEST_WITH_HISTORY = _request_with_history()
+
+
+def get_request_on(conn: Connection, request_id: int, settings: Settings, base_url: str) -> dict[str, Any]:
+    """One round trip: the request joined with its state history (newest first)."""
+    rows = conn.execute(_REQUEST_WITH_HISTORY, {"request_id": request_id}).all()
     if not rows:
         raise NotFound()
     row = rows[0]
@@ -299,6 +306,20 @@ def _total_query(conditions: list[Any], counted: list[Any]) -> Any:
         return select(func.coalesce(func.sum(request_counts.c.count), 0)).where(*counted).scalar_subquery()
     return select(func.count()).select_from(requests).where(*conditions).scalar_subquery()
 
+
+def _page_query(conditions: list[Any], total_query: Any) -> Any:
+    return (
+        _base_query()
+        .add_columns(total_query.label("total"))
+        .where(*conditions)
+        .order_by(requests.c.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+_TOTAL_OF_ALL = _total_query([], [])
+_PAGE_OF_ALL = _page_query([], _TOTAL_OF_ALL)
 
 LIST_FILTERS = (
     "state",
@@ -380,16 +401,13 @@ def list_requests(db: Database, args: dict[str, str], settings: Settings, base_u
             if image_id is None:
                 raise ValidationError(f"{index_image} is not a valid index image")
             conditions.append(requests.c.index_image_id == image_id)
-        total_query = _total_query(conditions, counted)
         # One round trip for the page and the total; a second only when the page is empty.
-        rows = conn.execute(
-            _base_query()
-            .add_columns(total_query.label("total"))
-            .where(*conditions)
-            .order_by(requests.c.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
+        if conditions:
+            total_query = _total_query(conditions, counted)
+            page_query = _page_query(conditions, total_query)
+        else:
+            total_query, page_query = _TOTAL_OF_ALL, _PAGE_OF_ALL
+        rows = conn.execute(page_query, {"limit": per_page, "offset": (page - 1) * per_page}).all()
         total = int(rows[0].total if rows else conn.execute(select(total_query)).scalar_one())
         pages = math.ceil(total / per_page) if total else 0
         if page > max(pages, 1):

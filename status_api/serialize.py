@@ -48,16 +48,18 @@ def to_json(
         "updated": timestamp(row.updated),
     }
     builds = f"{base_url}/api/v1/builds/{request_id}"
-    expiration = timestamp(row.updated + timedelta(days=settings.IIB_REQUEST_DATA_DAYS_TO_LIVE))
+
+    def expiration() -> str:
+        return timestamp(row.updated + timedelta(days=settings.IIB_REQUEST_DATA_DAYS_TO_LIVE))
+
     if verbose:
         rv["batch_annotations"] = annotations
         rv["state_history"] = history if history is not None else [rv_state(rv)]
         if settings.artifacts_configured:
-            rv["logs"] = {"expiration": expiration, "url": f"{builds}/logs"}
+            rv["logs"] = {"expiration": expiration(), "url": f"{builds}/logs"}
     legacy_fragment = data.pop("_used_fbc_fragment", None)
-    for key, value in data.items():
-        if not key.startswith("_"):
-            rv[key] = value
+    data.pop("_deprecation_schema", None)
+    rv.update(data)
     if request_type == "fbc-operations":
         if legacy_fragment:
             rv["fbc_fragments"] = []
@@ -67,9 +69,9 @@ def to_json(
             rv["fbc_fragment_resolved"] = None
     elif request_type == "regenerate-bundle":
         if settings.IIB_REQUEST_RELATED_BUNDLES_DIR or settings.IIB_AWS_S3_BUCKET_NAME:
-            rv["related_bundles"] = {"expiration": expiration, "url": f"{builds}/related_bundles"}
+            rv["related_bundles"] = {"expiration": expiration(), "url": f"{builds}/related_bundles"}
     elif request_type == "recursive-related-bundles":
-        rv["nested_bundles"] = {"expiration": expiration, "url": f"{builds}/nested-bundles"}
+        rv["nested_bundles"] = {"expiration": expiration(), "url": f"{builds}/nested-bundles"}
     elif request_type == "add-deprecations":
         rv["deprecation_schema_url"] = f"{builds}/deprecation-schema"
     return rv
