@@ -71,6 +71,11 @@ elif op == "merge":
 else:
     raise SystemExit(f"unknown op {op}")
 t3 = time.perf_counter()
+if op.startswith("add-"):  # the work really happened: the new bundle now heads its channels
+    added = new_bundle().bundle.name
+    assert any(b.name == added for b in result.config.bundles), "bundle not added"
+    assert all(channel_head(c) == added for c in result.config.channels if c.package == pkg
+               and any(e.name == added for e in c.entries or []))
 with tempfile.TemporaryDirectory() as tmp:
     (Path(tmp) / pkg).mkdir()
     write_packages(result.config, tmp, result.changed + result.removed)
