@@ -64,6 +64,19 @@ def with_retries(policy: RetryPolicy, what: str, func: Callable[[], T]) -> T:
     for attempt in range(policy.attempts):
         try:
             return func()
+        except requests.exceptions.SSLError as exc:
+            reason = str(exc.args[0]) if exc.args else "TLS error"
+            reason = reason.split("(Caused by ")[-1].rstrip(")") if "Caused by" in reason else reason
+            raise StepError(
+                f"{what} failed: TLS verification failed ({reason}); for a local registry without a "
+                "trusted certificate, list its host in IIB_INSECURE_REGISTRIES"
+            ) from None
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ) as exc:
+            raise StepError(f"{what} failed: invalid URL: {exc}") from None
         except TRANSIENT_EXCEPTIONS as exc:
             last = _describe(exc)
             if attempt + 1 < policy.attempts:

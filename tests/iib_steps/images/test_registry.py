@@ -13,7 +13,8 @@ from iib_steps.errors import StepError
 from iib_steps.images import AuthStore, Credentials, build_index_image, copy_image, resolve_image
 from iib_steps.images import manifests as mt
 from iib_steps.images.manifests import RawManifest
-from iib_steps.images.registry import RegistryError
+from iib_steps.images.registry import RegistryClient, RegistryError
+from iib_steps.images.retry import RetryPolicy
 from tests.fixtures.registry import PASSWORD, USER, skopeo
 from tests.iib_steps.images.conftest import client_for, make_binary_image, make_catalog
 
@@ -282,3 +283,45 @@ def test_build_across_registries_copies_the_binary_layers(registry, auth_registr
             )
         )
         assert info["Architecture"] == arch
+
+
+def test_tls_failure_is_not_retried_and_says_what_to_do(tmp_path):
+    import socket
+    import ssl
+    import subprocess
+    import threading
+
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-keyout", str(tmp_path / "k.pem"), "-out", str(tmp_path / "c.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            try:
+                context.wrap_socket(conn, server_side=True).close()
+            except (ssl.SSLError, OSError):
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    host = f"127.0.0.1:{server.getsockname()[1]}"
+    client = RegistryClient(auth=AuthStore(), insecure=(), retry=RetryPolicy(4, 0.01, 0.01))
+    try:
+        with pytest.raises(StepError) as info:
+            resolve_image(f"{host}/a/b:1", client=client)
+    finally:
+        server.close()
+    assert "TLS verification failed" in str(info.value) and "IIB_INSECURE_REGISTRIES" in str(info.value)
+    assert len(accepted) == 1
