@@ -99,14 +99,17 @@ def _save(catalog: _Catalog, result: OpResult, output: Path | None, fmt: str) ->
         write_fs(result.config, output, fmt)  # type: ignore[arg-type]
     else:
         touched = set(result.changed) | set(result.removed)
-        stale = catalog.files_of(touched)  # checked before anything is deleted
+        stale = catalog.files_of(touched)  # checked before anything is written
+        # New files first (each written atomically), then the old ones they replace go.
+        written = set(write_packages(result.config, catalog.root, sorted(touched), fmt))  # type: ignore[arg-type]
         for path in stale:
+            if path in written or not path.exists():
+                continue
             path.unlink()
             parent = path.parent
             while parent != catalog.root and parent.is_dir() and not any(parent.iterdir()):
                 parent.rmdir()
                 parent = parent.parent
-        write_packages(result.config, catalog.root, sorted(touched), fmt)  # type: ignore[arg-type]
     _report(result)
 
 
