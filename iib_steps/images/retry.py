@@ -90,6 +90,15 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TransientError):
         return str(exc)
     if isinstance(exc, requests.ConnectionError):
+        text = str(exc)
+        if (
+            "NameResolutionError" in text
+            or "Name or service not known" in text
+            or "Failed to resolve" in text
+        ):
+            return "cannot resolve the registry's host name"
+        if "Connection refused" in text:
+            return "connection refused"
         return "connection failed or dropped"
     if isinstance(exc, requests.Timeout):
         return "timed out"
