@@ -111,7 +111,14 @@ def normalize(value: Any) -> Any:
             for k, v in value.items():
                 tv = type(v)
                 return {k: v if tv is str else normalize(v)}
-        return {k: normalize(value[k]) for k in sorted(value)}
+        keys = list(value)
+        if keys == sorted(keys):  # already canonical if every value is a plain scalar
+            for v in value.values():
+                if not (v.__class__ is str or v.__class__ is bool or v is None):
+                    break
+            else:
+                return value
+        return {k: normalize(value[k]) for k in sorted(keys)}
     if t is list:
         return [normalize(v) for v in value]
     if t is int or t is float:
