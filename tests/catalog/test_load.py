@@ -184,3 +184,30 @@ def test_null_entries_and_icon_survive_a_round_trip() -> None:
     assert cfg.channels[0].entries is None
     assert cfg.packages[0].icon == d.Icon("aGk=", "image/png")
     assert to_json_bytes(load_bytes(to_json_bytes(cfg))) == to_json_bytes(cfg)
+
+
+def test_a_file_starting_with_a_brace_that_is_not_json_is_read_as_yaml() -> None:
+    cfg = load_bytes(b"{schema: olm.package, name: flow}\n---\nschema: olm.package\nname: block\n")
+    assert [p.name for p in cfg.packages] == ["flow", "block"]
+
+
+def test_json_stream_written_by_other_tools_with_blank_lines_and_odd_spacing() -> None:
+    data = b'{"schema":"olm.package","name":"a"}\n\n\n{"schema":"olm.package","name":"b"} \n {"schema":"x.y"}'
+    cfg = load_bytes(data)
+    assert [p.name for p in cfg.packages] == ["a", "b"] and cfg.others[0].schema == "x.y"
+
+
+def test_others_keep_every_field_and_deprecations_are_typed() -> None:
+    cfg = load_bytes(
+        b"schema: olm.deprecations\npackage: p\nentries:\n- reference: {schema: olm.bundle, name: p.v1}\n"
+        b"  message: gone\n---\nschema: vendor.custom\npackage: p\nnested: {b: 1, a: [x, 2.50]}\n"
+    )
+    dep = cfg.deprecations[0]
+    assert dep.entries == [d.DeprecationEntry(d.PackageScopedReference("olm.bundle", "p.v1"), "gone")]
+    assert cfg.others[0].blob == {
+        "nested": {"a": ["x", 2.5], "b": 1},
+        "package": "p",
+        "schema": "vendor.custom",
+    }
+    out = to_json_bytes(cfg)
+    assert to_json_bytes(load_bytes(out)) == out
