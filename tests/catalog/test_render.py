@@ -183,3 +183,44 @@ def test_small_bundle_properties_objects_and_related_images(tmp_path: Path) -> N
     payloads = [json.loads(base64.b64decode(p.value["data"])) for p in bundle.properties[3:]]
     csv = next(o for o in payloads if o["kind"] == "ClusterServiceVersion")
     assert csv["metadata"]["annotations"]["createdAt"] == "2021-10-13"
+
+
+@pytest.fixture(scope="module")
+def v416_bundles(testdata: Path) -> list[d.Bundle]:
+    from catalog.load import load_fs
+
+    return load_fs(testdata / "catalogs" / "community-v4.16-sample").bundles
+
+
+def test_rendered_bundle_dirs_match_the_real_catalog_built_from_them(testdata: Path, v416_bundles) -> None:
+    """community-operators-prod's v4.16 catalog was rendered from these bundle directories."""
+    from catalog.jsonutil import compact
+
+    matched = 0
+    for bundle in v416_bundles:
+        source = testdata / "bundles" / bundle.name.replace(".v", "-", 1)
+        if not source.is_dir():
+            continue
+        ours = load_bytes(_bytes(render_bundle_dir(source))).bundles[0]
+        assert [(p.type, compact(p.value)) for p in ours.properties] == [
+            (p.type, compact(p.value)) for p in bundle.properties
+        ], bundle.name
+        matched += 1
+    assert matched >= 25
+
+
+def test_migrating_a_loaded_catalog_gives_the_csv_metadata_opm_renders(testdata: Path, v416_bundles) -> None:
+    from catalog.jsonutil import compact
+    from catalog.migrations import migrate
+
+    golden = {}
+    for path in (testdata / "render-golden-csv-metadata").glob("*.json"):
+        b = load_bytes(path.read_bytes()).bundles[0]
+        golden[b.name] = next(p.value for p in b.properties if p.type == "olm.csv.metadata")
+    bundles = [b for b in v416_bundles if b.name in golden]
+    assert len(bundles) >= 25
+    migrate(d.DeclarativeConfig(bundles=bundles), MIGRATION)
+    for b in bundles:
+        assert [p.type for p in b.properties][-1] == "olm.csv.metadata"
+        assert "olm.bundle.object" not in [p.type for p in b.properties]
+        assert compact(b.properties[-1].value) == compact(golden[b.name]), b.name
