@@ -414,11 +414,12 @@ def list_requests(db: Database, args: dict[str, str], settings: Settings, base_u
             raise NotFound()
         items = _render(conn, rows, settings, base_url, verbose)
 
+    if verbose:
+        echoed["verbose"] = args.get("verbose", "true")
+    rest = f"&{urlencode(echoed)}" if echoed else ""
+
     def page_url(number: int) -> str:
-        query = {"page": number, "per_page": per_page, **echoed}
-        if verbose:
-            query["verbose"] = args.get("verbose", "true")
-        return f"{base_url}/api/v1/builds?{urlencode(query)}"
+        return f"{base_url}/api/v1/builds?page={number}&per_page={per_page}{rest}"
 
     last = max(pages, 1)
     return {
