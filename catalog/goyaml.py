@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
 import yaml
 
-from catalog.jsonutil import GoFloat
+from catalog.jsonutil import GoFloat, go_g
 
 __all__ = [
     "GoYamlDumper",
@@ -251,29 +250,12 @@ def _would_resolve_non_string(s: str) -> bool:
 
 
 def _go_g_float(f: float) -> str:
-    """``strconv.FormatFloat(f, 'g', -1, 64)`` as go-yaml v2 writes floats."""
+    """``strconv.FormatFloat(f, 'g', -1, 64)`` with go-yaml v2's names for infinities and NaN."""
     if f != f:
         return ".nan"
     if f in (float("inf"), float("-inf")):
         return ".inf" if f > 0 else "-.inf"
-    text = repr(float(f))
-    if "e" in text or "E" in text:
-        mant, exp = text.split("e")
-        e = int(exp)
-    else:
-        d = Decimal(text)
-        e = d.adjusted()
-        mant = None
-    if e < -4 or e >= 21:
-        if mant is None:
-            mant = format(Decimal(text).scaleb(-e).normalize(), "f")
-        if mant.endswith(".0"):
-            mant = mant[:-2]
-        return f"{mant}e{'-' if e < 0 else '+'}{abs(e):02d}"
-    out = format(Decimal(text), "f")
-    if "." in out:
-        out = out.rstrip("0").rstrip(".")
-    return out
+    return go_g(f)
 
 
 class GoYamlDumper(yaml.CSafeDumper):

@@ -28,6 +28,7 @@ __all__ = [
     "compact_ordered",
     "dumps_indented",
     "go_float_text",
+    "go_g",
     "go_value_text",
     "indent",
     "marshal_html",
@@ -210,7 +211,7 @@ def go_value_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, (int, float)):
-        return _go_g(float(value))
+        return go_g(float(value))
     if isinstance(value, dict):
         inner = " ".join(f"{k}:{go_value_text(value[k])}" for k in sorted(value))
         return f"map[{inner}]"
@@ -234,13 +235,13 @@ def go_type_text(value: Any) -> str:
     return "[]interface {}"
 
 
-def _go_g(f: float) -> str:
-    """``strconv.FormatFloat(f, 'g', -1, 64)`` (what ``%v`` prints for a float64)."""
+def go_g(f: float) -> str:
+    """``strconv.FormatFloat(f, 'g', -1, 64)``: what ``%v`` and ``%g`` print for a float64."""
     if f == 0:
         return "-0" if str(f).startswith("-") else "0"
     digits, exp = _shortest(f)
     sign = "-" if f < 0 else ""
-    if exp < -4 or exp >= 21:
+    if exp < -4 or exp >= 6:  # Go decides with precision 6 when printing the shortest digits
         mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
         es = "-" if exp < 0 else "+"
         return f"{sign}{mant}e{es}{abs(exp):02d}"

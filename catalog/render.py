@@ -22,7 +22,7 @@ from catalog import declcfg as d
 from catalog.bundle_dir import BundleDir, BundleMetadata, is_bundle_dir, read_bundle_dir, read_bundle_metadata
 from catalog.errors import CatalogError
 from catalog.gosort import go_sort_slice
-from catalog.jsonutil import HtmlStr, compact_ordered, marshal_html
+from catalog.jsonutil import HtmlStr, compact_ordered, go_g, marshal_html
 from catalog.load import load_fs
 from catalog.migrations import migrate
 
@@ -188,20 +188,10 @@ def _csv_release(bundle: BundleDir) -> str:
         f = float(value)
         if f.is_integer() and abs(f) < 2**63:
             return str(int(f))
-        return _go_g(f)
+        return go_g(f)
     raise CatalogError(
         f'get properties for bundle "{bundle.name}": get release: release field must be a string or number'
     )
-
-
-def _go_g(f: float) -> str:
-    """``fmt.Sprintf("%g", f)``."""
-    text = repr(f)
-    mant, _, exp = text.partition("e")
-    if not exp:
-        return text.removesuffix(".0")
-    e = int(exp)
-    return f"{mant}e{'-' if e < 0 else '+'}{abs(e):02d}"
 
 
 def _package_value(name: str, version: str, release: str) -> dict[str, str]:

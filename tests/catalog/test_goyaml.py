@@ -73,3 +73,7 @@ def test_block_layout_sorted_keys_literal_blocks_and_numbers() -> None:
 def test_long_strings_fold_at_80_columns() -> None:
     text = dump_document({"d": " ".join(["word"] * 30)})
     assert max(len(line) for line in text.splitlines()) <= 82 and text.count("\n") > 1
+
+
+def test_floats_use_gos_shortest_g_format() -> None:
+    assert dump_document({"a": 1234567.5, "b": 0.5, "c": 1e-7}) == "a: 1.2345675e+06\nb: 0.5\nc: 1e-07\n"
