@@ -389,11 +389,20 @@ def render_bundle_dir(
     path: Path | str,
     image_ref_template: str | None = None,
     migrate_level: str = "none",
+    *,
+    image: str | None = None,
 ) -> d.Bundle:
-    """A bundle directory as the one ``olm.bundle`` blob ``opm render <dir>`` prints."""
+    """A bundle directory as the one ``olm.bundle`` blob ``opm render <dir>`` prints.
+
+    ``image``: the pull spec of the bundle image this directory was unpacked from; the blob then
+    is what ``opm render <image>`` prints (the image recorded and listed in relatedImages).
+    """
     bundle = read_bundle_dir(path)
     properties = bundle_dir_properties(bundle)
-    image = ""
+    if image is None:
+        image = ""
+    elif image_ref_template is not None:
+        raise CatalogError("an image reference and an image reference template exclude each other")
     if image_ref_template is not None:
         # opm takes the version of the first olm.package property of the parsed bundle.
         version = _template_version(bundle)

@@ -224,3 +224,12 @@ def test_migrating_a_loaded_catalog_gives_the_csv_metadata_opm_renders(testdata:
         assert [p.type for p in b.properties][-1] == "olm.csv.metadata"
         assert "olm.bundle.object" not in [p.type for p in b.properties]
         assert compact(b.properties[-1].value) == compact(golden[b.name]), b.name
+
+
+def test_an_unpacked_bundle_image_records_its_pull_spec(testdata: Path) -> None:
+    ref = "quay.io/example/kube-green-bundle@sha256:" + "0" * 64
+    bundle = render_bundle_dir(testdata / "bundles" / "kube-green-0.7.1", image=ref)
+    assert bundle.image == ref
+    assert d.RelatedImage("", ref) in bundle.related_images
+    templated = render_bundle_dir(testdata / "bundles" / "kube-green-0.7.1", image_ref_template=ref)
+    assert _bytes(bundle) == _bytes(templated)
