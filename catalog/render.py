@@ -437,7 +437,8 @@ def render_reference(
     image_ref_template: str | None = None,
     migrate_level: str = "none",
 ) -> d.DeclarativeConfig:
-    """One ``opm render`` reference: a bundle directory or a catalog directory (images: not here)."""
+    """One ``opm render`` reference: a bundle directory, a catalog directory or a SQLite ``index.db``
+    (images are not read here: unpack them and render the directory)."""
     path = Path(ref)
     if not path.exists():
         raise CatalogError(
@@ -447,11 +448,18 @@ def render_reference(
     try:
         if is_bundle_dir(path):
             return d.DeclarativeConfig(bundles=[render_bundle_dir(path, image_ref_template, migrate_level)])
-        if not path.is_dir():
-            raise CatalogError(
-                f"ref {_go_quote(str(ref))} has unsupported file type: only directories can be rendered"
-            )
-        cfg = load_fs(path)
+        if path.is_dir():
+            cfg = load_fs(path)
+        else:
+            from catalog.sqlite.read import read_index_db
+            from catalog.sqlite.schema import is_sqlite_file
+
+            if not is_sqlite_file(path):
+                raise CatalogError(
+                    f"ref {_go_quote(str(ref))} has unsupported file type: "
+                    "only directories and SQLite index databases can be rendered"
+                )
+            cfg = read_index_db(path)
         _move_objects_last(cfg)
         for b in cfg.bundles:
             go_sort_slice(b.related_images, key=lambda r: r.image.encode())

@@ -233,3 +233,22 @@ def test_an_unpacked_bundle_image_records_its_pull_spec(testdata: Path) -> None:
     assert d.RelatedImage("", ref) in bundle.related_images
     templated = render_bundle_dir(testdata / "bundles" / "kube-green-0.7.1", image_ref_template=ref)
     assert _bytes(bundle) == _bytes(templated)
+
+
+def test_render_of_a_sqlite_index_db_is_what_opm_migrate_wrote(testdata: Path, tmp_path: Path) -> None:
+    from catalog.write import write_fs
+
+    cfg = render([testdata / "sqlite" / "bundles.db"])
+    written = write_fs(cfg, tmp_path, "json")
+    expected = testdata / "sqlite" / "migrated-expected"
+    assert sorted(p.relative_to(tmp_path) for p in written) == sorted(
+        p.relative_to(expected) for p in expected.rglob("*.json")
+    )
+    for path in written:
+        assert path.read_bytes() == (expected / path.relative_to(tmp_path)).read_bytes()
+
+
+def test_render_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text("schema: olm.package\nname: a\n")
+    with pytest.raises(CatalogError, match="has unsupported file type"):
+        render([tmp_path / "x.yaml"])
