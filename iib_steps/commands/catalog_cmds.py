@@ -1,7 +1,8 @@
 """``iib-step catalog render`` and ``iib-step catalog fmt``: opm's render, and its canonical layout.
 
 ``render REF...`` prints what ``opm render REF... -o json|yaml`` prints for bundle directories
-(one ``olm.bundle`` each) and catalog directories (their blobs, canonicalized). ``fmt DIR``
+(one ``olm.bundle`` each), catalog directories (their blobs, canonicalized) and SQLite index
+databases (as ``opm migrate`` converts them). ``fmt DIR``
 rewrites a catalog directory in opm's ``WriteFS`` layout (``<pkg>/catalog.<ext>``) and format.
 """
 
@@ -34,7 +35,10 @@ class OutputFormat(StrEnum):
 )
 def render_cmd(
     refs: Annotated[
-        list[str], typer.Argument(help="bundle directories (manifests/ + metadata/) or catalog directories")
+        list[str],
+        typer.Argument(
+            help="bundle directories (manifests/ + metadata/), catalog directories or SQLite index.db files"
+        ),
     ],
     output: Annotated[OutputFormat, typer.Option("-o", "--output", help="output format")] = OutputFormat.json,
     migrate_level: Annotated[
