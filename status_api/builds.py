@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +41,6 @@ _ROW_COLUMNS = (
     requests.c.state_reason,
     requests.c.updated,
     requests.c.data,
-    batches.c.annotations.label("annotations"),
 )
 
 
@@ -174,11 +174,13 @@ def new_batch(conn: Connection, annotations: dict[str, Any] | None = None) -> in
     ).scalar_one()
 
 
-def _base_query() -> Any:
-    joined = requests.outerjoin(users, requests.c.user_id == users.c.id).join(
-        batches, requests.c.batch_id == batches.c.id
-    )
-    return select(*_ROW_COLUMNS).select_from(joined)
+def _base_query(annotations: bool = True) -> Any:
+    """Request rows with their username (and their batch's annotations, for verbose output)."""
+    joined = requests.outerjoin(users, requests.c.user_id == users.c.id)
+    if not annotations:
+        return select(*_ROW_COLUMNS).select_from(joined)
+    joined = joined.join(batches, requests.c.batch_id == batches.c.id)
+    return select(*_ROW_COLUMNS, batches.c.annotations.label("annotations")).select_from(joined)
 
 
 def _history(conn: Connection, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -198,11 +200,39 @@ def _history(conn: Connection, ids: list[int]) -> dict[int, list[dict[str, Any]]
     return history
 
 
+class RenderedRows:
+    """Recently rendered non-verbose list items, keyed by every column that shapes them.
+
+    The first pages of ``GET /builds`` are polled again and again (dashboards, release pipelines);
+    a row that has not changed renders to the same JSON, so it is not parsed and rebuilt each time.
+    A changed row has a different key, so nothing stale can be served. Bounded; oldest out first.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.items: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, row: Any, settings: Settings, base_url: str) -> dict[str, Any]:
+        key = (id(settings), base_url, *row)
+        found = self.items.get(key)
+        if found is None:
+            found = to_json(row, settings=settings, base_url=base_url, verbose=False)
+            with self.lock:
+                if len(self.items) >= self.size:
+                    del self.items[next(iter(self.items))]
+                self.items[key] = found
+        return found
+
+
+_RENDERED = RenderedRows()
+
+
 def _render(
     conn: Connection, rows: list[Any], settings: Settings, base_url: str, verbose: bool
 ) -> list[dict]:
     if not verbose:
-        return [to_json(row, settings=settings, base_url=base_url, verbose=False) for row in rows]
+        return [_RENDERED.get(row, settings, base_url) for row in rows]
     ids = [row.id for row in rows]
     history = _history(conn, ids) if ids else {}
     return [
@@ -307,9 +337,9 @@ def _total_query(conditions: list[Any], counted: list[Any]) -> Any:
     return select(func.count()).select_from(requests).where(*conditions).scalar_subquery()
 
 
-def _page_query(conditions: list[Any], total_query: Any) -> Any:
+def _page_query(conditions: list[Any], total_query: Any, verbose: bool) -> Any:
     return (
-        _base_query()
+        _base_query(annotations=verbose)
         .add_columns(total_query.label("total"))
         .where(*conditions)
         .order_by(requests.c.id.desc())
@@ -319,7 +349,7 @@ def _page_query(conditions: list[Any], total_query: Any) -> Any:
 
 
 _TOTAL_OF_ALL = _total_query([], [])
-_PAGE_OF_ALL = _page_query([], _TOTAL_OF_ALL)
+_PAGE_OF_ALL = {verbose: _page_query([], _TOTAL_OF_ALL, verbose) for verbose in (False, True)}
 
 LIST_FILTERS = (
     "state",
@@ -404,9 +434,9 @@ def list_requests(db: Database, args: dict[str, str], settings: Settings, base_u
         # One round trip for the page and the total; a second only when the page is empty.
         if conditions:
             total_query = _total_query(conditions, counted)
-            page_query = _page_query(conditions, total_query)
+            page_query = _page_query(conditions, total_query, verbose)
         else:
-            total_query, page_query = _TOTAL_OF_ALL, _PAGE_OF_ALL
+            total_query, page_query = _TOTAL_OF_ALL, _PAGE_OF_ALL[verbose]
         rows = conn.execute(page_query, {"limit": per_page, "offset": (page - 1) * per_page}).all()
         total = int(rows[0].total if rows else conn.execute(select(total_query)).scalar_one())
         pages = math.ceil(total / per_page) if total else 0

@@ -425,3 +425,10 @@ def test_token_review_for_service_accounts(make_client: Any) -> None:
         )
         assert denied.status_code == 401
         sa_client.app.state.ctx.db.dispose()
+
+
+def test_lists_show_changes_without_a_state_change(client: Any) -> None:
+    request_id = _new(client, "rm")["id"]
+    assert client.get("/api/v1/builds").json()["items"][0]["index_image"] is None
+    client.patch(f"/api/v1/builds/{request_id}", json={"index_image": "quay.io/out/y:1"}, headers=worker())
+    assert client.get("/api/v1/builds").json()["items"][0]["index_image"] == "quay.io/out/y:1"
