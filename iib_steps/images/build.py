@@ -29,7 +29,7 @@ from iib_steps.images.manifests import Descriptor, ImageIndex, ImageManifest, Pl
 from iib_steps.images.push import Pusher, pinned, push_manifests, run_all, targets_for
 from iib_steps.images.reference import ImageLocation
 from iib_steps.images.registry import RegistryClient
-from iib_steps.images.stores import LayoutStore, RegistryStore, open_store
+from iib_steps.images.stores import open_store
 
 CONFIGS_LABEL = "operators.operatorframework.io.index.configs.v1"
 CONFIGS_DIR = "/configs"
@@ -80,10 +80,6 @@ def _layer_descriptor(layer: LayerBlob | ExistingLayer, fmt: str) -> Descriptor:
         return layer.descriptor.with_media_type(mt.media_type_for(layer.descriptor.media_type, fmt))
     media_type = mt.DOCKER_LAYER_GZIP if fmt == mt.FORMAT_DOCKER else mt.OCI_LAYER_GZIP
     return Descriptor(media_type, layer.digest, layer.size, annotations=dict(layer.annotations) or None)
-
-
-def _diff_id(layer: LayerBlob | ExistingLayer) -> str:
-    return layer.diff_id
 
 
 def _dump_config(config: Mapping[str, Any]) -> bytes:
@@ -205,7 +201,7 @@ def build_index_image(
         children: list[RawManifest] = []
         arch_digests: dict[str, str] = {}
         layer_descs = [_layer_descriptor(layer, fmt) for layer in added]
-        diff_ids = [_diff_id(layer) for layer in added]
+        diff_ids = [layer.diff_id for layer in added]
         history = [f"iib-step: layer {i} of /configs" for i in range(len(added))]
         for arch in wanted:
             base = arch_images[arch] if not binaryless else None
@@ -374,8 +370,6 @@ __all__ = [
     "CatalogLayer",
     "ExistingLayer",
     "LayerSpec",
-    "LayoutStore",
-    "RegistryStore",
     "build_bundle_image",
     "build_index_image",
     "bundle_labels",
