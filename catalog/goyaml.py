@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from catalog.jsonutil import GoFloat, go_g
+from catalog.jsonutil import go_g
 
 __all__ = [
     "GoYamlDumper",
@@ -121,10 +121,9 @@ class GoYamlLoader(yaml.CSafeLoader):
     """libyaml's parser, go-yaml v2's idea of what a plain scalar is."""
 
 
-GoYamlLoader.yaml_implicit_resolvers = {}
-# Every plain scalar goes through one constructor that applies go-yaml's rules.
+# Plain scalars that go-yaml might read as something other than a string get this tag (see _resolve)
+# and go through one constructor that applies go-yaml's rules.
 _PLAIN_TAG = "tag:go-yaml,v2:plain"
-GoYamlLoader.add_implicit_resolver(_PLAIN_TAG, re.compile(r"^(?:[-+.0-9~nNyYtTfFoO].*)?$", re.S), None)
 
 
 def _go_key(key: Any) -> str:
@@ -259,49 +258,11 @@ def _go_g_float(f: float) -> str:
 
 
 class GoYamlDumper(yaml.CSafeDumper):
-    """libyaml's emitter with go-yaml v2's choice of scalar styles."""
+    """libyaml's emitter; nodes come from :func:`_node`, which picks go-yaml v2's scalar styles.
 
-
-# The emitter writes a scalar plain only if it would resolve back to its own tag: resolve exactly the
-# forms the representers below produce, so that every other string may stay plain (go-yaml decides
-# quoting with its own rules, in _represent_str).
-GoYamlDumper.yaml_implicit_resolvers = {}
-for _tag, _regex, _first in (
-    ("tag:yaml.org,2002:bool", r"^(?:true|false)$", "tf"),
-    ("tag:yaml.org,2002:null", r"^null$", "n"),
-    ("tag:yaml.org,2002:int", r"^-?[0-9]+$", "-0123456789"),
-    ("tag:yaml.org,2002:float", r"^(?:-?[0-9]+(?:\.[0-9]*)?(?:e[-+][0-9]+)?|-?\.inf|\.nan)$", "-0123456789."),
-):
-    GoYamlDumper.add_implicit_resolver(_tag, re.compile(_regex), list(_first))
-
-
-def _represent_str(dumper: GoYamlDumper, data: str) -> yaml.ScalarNode:
-    if "\n" in data:
-        style = "|"
-    elif _would_resolve_non_string(data):
-        style = '"'
-    else:
-        style = None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-def _represent_float(dumper: GoYamlDumper, data: float) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:float", _go_g_float(data))
-
-
-def _represent_dict(dumper: GoYamlDumper, data: dict) -> yaml.MappingNode:
-    return dumper.represent_mapping("tag:yaml.org,2002:map", sorted(data.items()))
-
-
-def _represent_none(dumper: GoYamlDumper, data: None) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:null", "null")
-
-
-GoYamlDumper.add_representer(str, _represent_str)
-GoYamlDumper.add_representer(float, _represent_float)
-GoYamlDumper.add_representer(GoFloat, _represent_float)
-GoYamlDumper.add_representer(dict, _represent_dict)
-GoYamlDumper.add_representer(type(None), _represent_none)
+    The emitter writes a scalar plain only if it would resolve back to its own tag, so
+    :func:`_dump_resolve` recognizes exactly the forms :func:`_node` writes for non-strings.
+    """
 
 
 _DUMP_FIRST = frozenset("-0123456789.tfn")
