@@ -127,6 +127,8 @@ class Settings(BaseModel):
     api_timeout: float = 120.0
     # Catalogs record bundles from OCI layouts as <oci_layout_registry>/<dir name>@<digest>.
     oci_layout_registry: str = "localhost/oci-layout"
+    # ... and read such a pull spec back from oci:<oci_layout_root>/<dir name>@<digest> when set.
+    oci_layout_root: str | None = None
     # The catalog is laid out in this many layers, packages grouped by a hash of their name.
     catalog_layer_groups: int = 16
     # Secrets: by file or by environment variable, never inline.

@@ -184,6 +184,15 @@ def catalog_pull_spec(resolved: str, layout_registry: str) -> str:
     )
 
 
+def layout_location(pull_spec: str, layout_registry: str, layout_root: str | None) -> str:
+    """The inverse of :func:`catalog_pull_spec`: where a catalog's ``<layout_registry>/repo@digest``
+    lives on disk (``oci:<layout_root>/repo@digest``); other pull specs are returned unchanged."""
+    prefix = layout_registry.rstrip("/") + "/"
+    if not layout_root or not pull_spec.startswith(prefix):
+        return pull_spec
+    return f"oci:{layout_root.rstrip('/')}/{pull_spec[len(prefix) :]}"
+
+
 def with_digest(pull_spec: str, digest: str) -> str:
     return f"{image_name(pull_spec)}@{digest}"
 

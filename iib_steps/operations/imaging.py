@@ -73,6 +73,10 @@ class ImageIO:
         self._cache: dict[tuple[str, bool], ImageInfo] = {}
 
     # -- facts -------------------------------------------------------------------------------
+    def locate(self, pull_spec: str) -> str:
+        """Where to read ``pull_spec`` from (a catalog's OCI-layout pull spec maps back to disk)."""
+        return rs.layout_location(pull_spec, self.settings.oci_layout_registry, self.settings.oci_layout_root)
+
     def inspect(self, pull_spec: str, *, labels: bool = True) -> ImageInfo:
         key = (pull_spec, labels)
         if key in self._cache:
@@ -80,7 +84,7 @@ class ImageIO:
         if not labels and (pull_spec, True) in self._cache:
             return self._cache[(pull_spec, True)]
         try:
-            reader = ImageReader(pull_spec, self.client)
+            reader = ImageReader(self.locate(pull_spec), self.client)
             top = reader.top
             arch_digests: dict[str, str] = {}
             for plat, desc in reader.platform_manifests():
@@ -137,7 +141,7 @@ class ImageIO:
             raise
 
     def extract_bundle(self, pull_spec: str, dest: Path) -> Path:
-        return extract_bundle(pull_spec, dest, client=self.client)
+        return extract_bundle(self.locate(pull_spec), dest, client=self.client)
 
     # -- building -----------------------------------------------------------------------------
     def previous_layers(self, index: str, groups: int) -> dict[int, ExistingLayer]:

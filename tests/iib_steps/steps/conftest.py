@@ -37,6 +37,7 @@ BUNDLES = (
     "kube-green-0.7.1",
     "dbaas-operator-0.5.0",
     "bpfman-operator-0.5.6",
+    "kairos-operator-2.0.1",
 )
 
 
@@ -97,10 +98,12 @@ def channel_entries(cfg, package: str, channel: str) -> list[str]:
 
 
 def _settings(path: Path, registry: str, binary: str) -> Path:
+    layout_root = registry[len("oci:") :] if registry.startswith("oci:") else None
     path.write_text(
         yaml.safe_dump(
             {
                 "registry": registry,
+                "oci_layout_root": layout_root,
                 "binary_image_config": {"prod": {OCP: binary}, "stage": {OCP: binary}, "dev": {OCP: binary}},
                 "catalog_layer_groups": 4,
                 "total_attempts": 2,

@@ -248,3 +248,31 @@ def test_invalid_catalog_in_from_index(reg_world: World, tmp_path):
     )
     one_line_failure(proc, "invalid")
     assert not reg_world.exists(reg_world.output(rid))
+
+
+def test_merge_index_image(world: World, tmp_path):
+    empty = world.next_id()
+    world.run("create-empty-index", "--request-id", empty, "--from-index", world.index)
+    source = world.next_id()
+    dbaas = world.bundles["dbaas-operator-0.5.0"]
+    world.run("add", "--request-id", source, "--from-index", world.output(empty), "--bundles", dbaas)
+    target = world.next_id()
+    names = ("dbaas-operator-0.5.0", "kairos-operator-2.0.1", "bpfman-operator-0.5.6")
+    bundles = json.dumps([world.bundles[b] for b in names])
+    world.run("add", "--request-id", target, "--from-index", world.output(empty), "--bundles", bundles)
+    rid = world.next_id()
+    world.run(
+        "merge-index-image", "--request-id", rid,
+        "--source-from-index", world.output(source), "--target-index", world.output(target),
+        "--request-json", str(tmp_path / "r.json"),
+    )  # fmt: skip
+    cfg = world.catalog_of(world.output(rid), tmp_path / "catalog")
+    # kairos (v4.12 and later) is added; bpfman has no com.redhat.openshift.versions label, so it is
+    # deprecated away; dbaas was already there.
+    assert cfg.package_names() == {"dbaas-operator", "kairos-operator"}
+    assert channel_entries(cfg, "kairos-operator", "stable") == ["kairos-operator.v2.0.1"]
+    assert_readable_for_every_arch(world, world.output(rid))
+    request = json.loads((tmp_path / "r.json").read_text())
+    assert request["request_type"] == "merge-index-image"
+    assert request["target_index"] == world.output(target) and request["index_image"] == world.output(rid)
+    assert request["source_from_index_resolved"].split("@")[1].startswith("sha256:")

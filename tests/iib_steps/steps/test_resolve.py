@@ -253,3 +253,10 @@ def test_catalog_pull_spec():
         r.catalog_pull_spec("oci:/tmp/l/My-Bundle@sha256:1", "localhost/oci")
         == "localhost/oci/my-bundle@sha256:1"
     )
+
+
+def test_layout_location_inverts_catalog_pull_spec():
+    spec = r.catalog_pull_spec("oci:/data/images/bundle@sha256:1", "localhost/oci")
+    assert r.layout_location(spec, "localhost/oci", "/data/images") == "oci:/data/images/bundle@sha256:1"
+    assert r.layout_location(spec, "localhost/oci", None) == spec
+    assert r.layout_location("quay.io/x@sha256:1", "localhost/oci", "/data") == "quay.io/x@sha256:1"
