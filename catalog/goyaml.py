@@ -206,7 +206,10 @@ def _value(loader: GoYamlLoader, node: yaml.Node) -> Any:
             return node.value
         if tag == _PLAIN_TAG:
             return go_yaml_scalar(node.value)
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
+        if isinstance(value, bytes):  # !!binary: go-yaml hands the decoded bytes over as a string
+            return value.decode("utf-8", errors="replace")
+        return value
     if cls is yaml.SequenceNode:
         return [_value(loader, n) for n in node.value]
     if node.tag != _MAP_TAG:  # explicitly tagged (!!omap, custom tags): PyYAML's constructors

@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _MAX_EXACT = 2**53
+_INF = float("inf")
 _LS_PS = re.compile("[\u2028\u2029]".encode())
 _HTML = re.compile(rb"[<>&]|\xe2\x80[\xa8\xa9]")
 _HTML_ESCAPES = {
@@ -92,6 +93,10 @@ def _number(value: float | int) -> Any:
         if -_MAX_EXACT <= value <= _MAX_EXACT:
             return value
         value = float(value)
+    if value != value or value in (_INF, -_INF):
+        raise ValueError(
+            f"json: unsupported value: {'NaN' if value != value else ('+Inf' if value > 0 else '-Inf')}"
+        )
     if value == 0 and str(value).startswith("-"):
         return GoFloat(value)
     if value.is_integer() and abs(value) < 1e21:

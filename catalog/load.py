@@ -545,6 +545,8 @@ def add_document(cfg: d.DeclarativeConfig, obj: Any, *, check_objects: bool = Tr
             cfg.others.append(d.Meta(schema=schema, package=package, name=name, blob=normalize(obj)))
     except ValueError as exc:  # NaN / Inf: Go's encoder refuses them
         raise CatalogError(str(exc)) from None
+    except TypeError as exc:  # a YAML value JSON has no form for (e.g. a set)
+        raise CatalogError(f"error converting YAML to JSON: {exc}") from None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -211,3 +211,21 @@ def test_others_keep_every_field_and_deprecations_are_typed() -> None:
     }
     out = to_json_bytes(cfg)
     assert to_json_bytes(load_bytes(out)) == out
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"schema: x.y\nb: .nan\n", "json: unsupported value: NaN"),
+        (b"schema: x.y\nb: -.inf\n", "json: unsupported value: -Inf"),
+        (b"schema: x.y\nb: !!set {a: null}\n", "error converting YAML to JSON: not a JSON value: set"),
+    ],
+)
+def test_yaml_values_json_cannot_hold_are_one_line_errors(data: bytes, message: str) -> None:
+    with pytest.raises(CatalogError) as info:
+        load_bytes(data)
+    assert str(info.value) == message
+
+
+def test_yaml_binary_becomes_a_string_as_in_go_yaml() -> None:
+    assert load_bytes(b"schema: x.y\nb: !!binary aGk=\n").others[0].blob["b"] == "hi"
