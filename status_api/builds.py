@@ -609,6 +609,41 @@ def patch_request(db: Database, request_id: int, payload: Any) -> StateChange | 
         return apply_update(conn, row, payload)
 
 
+def batch_state(states: list[str]) -> str:
+    """IIB's derived batch state: any in_progress → in_progress; else any failed → failed; else complete."""
+    if "in_progress" in states:
+        return "in_progress"
+    return "failed" if "failed" in states else "complete"
+
+
+def get_batch(db: Database, batch_id: int) -> dict[str, Any]:
+    """A batch as IIB describes it in its batch messages: state, annotations, user, requests."""
+    with db.read() as conn:
+        annotations = conn.execute(select(batches.c.annotations).where(batches.c.id == batch_id)).first()
+        if annotations is None:
+            raise NotFound()
+        rows = conn.execute(
+            select(requests.c.id, requests.c.type, requests.c.state, requests.c.data, users.c.username)
+            .select_from(requests.outerjoin(users, requests.c.user_id == users.c.id))
+            .where(requests.c.batch_id == batch_id)
+            .order_by(requests.c.id)
+        ).all()
+    return {
+        "batch": batch_id,
+        "annotations": orjson.loads(annotations[0]) if annotations[0] else None,
+        "requests": [
+            {
+                "id": row.id,
+                "organization": orjson.loads(row.data).get("organization"),
+                "request_type": TYPE_NAMES[row.type],
+            }
+            for row in rows
+        ],
+        "state": batch_state([STATE_NAMES[row.state] for row in rows]),
+        "user": rows[0].username if rows else None,
+    }
+
+
 def counts_by_type_and_state(db: Database) -> list[tuple[str, str, int]]:
     """How many requests there are per type and state (for /metrics)."""
     with db.read() as conn:

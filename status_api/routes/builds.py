@@ -122,6 +122,11 @@ def get_build(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     return json_response(builds.get_request(ctx.db, checked_id(request_id), ctx.settings, base_url(request)))
 
 
+@get("/batches/{batch_id:int}", sync_to_thread=False, summary="A batch: derived state, annotations, requests")
+def get_batch(request: Request, batch_id: FromPath[int]) -> Response[bytes]:
+    return json_response(builds.get_batch(app_context(request).db, checked_id(batch_id)))
+
+
 @patch(
     "/builds/{request_id:int}",
     summary="Update a build request (workers only)",
@@ -220,6 +225,7 @@ async def create_regenerate_bundle_batch(request: Request) -> Response[bytes]:
 ROUTES = [
     list_builds,
     get_build,
+    get_batch,
     patch_build,
     create_add_rm_batch,
     create_regenerate_bundle_batch,

@@ -354,6 +354,26 @@ def test_batches(client: Any) -> None:
         headers=user(),
     )
     assert regen.status_code == 201 and len(regen.json()) == 2
+    batch = client.get(f"/api/v1/batches/{add['batch']}").json()
+    assert batch == {
+        "batch": add["batch"],
+        "annotations": {"release": "RHBA-1"},
+        "requests": [
+            {"id": add["id"], "organization": None, "request_type": "add"},
+            {"id": rm["id"], "organization": None, "request_type": "rm"},
+        ],
+        "state": "in_progress",
+        "user": "alice@EXAMPLE.COM",
+    }
+    client.patch(
+        f"/api/v1/builds/{add['id']}", json={"state": "complete", "state_reason": "ok"}, headers=worker()
+    )
+    assert client.get(f"/api/v1/batches/{add['batch']}").json()["state"] == "in_progress"
+    client.patch(
+        f"/api/v1/builds/{rm['id']}", json={"state": "failed", "state_reason": "no"}, headers=worker()
+    )
+    assert client.get(f"/api/v1/batches/{add['batch']}").json()["state"] == "failed"
+    assert client.get("/api/v1/batches/999").status_code == 404
     empty = client.post("/api/v1/builds/regenerate-bundle-batch", json={"build_requests": []}, headers=user())
     assert empty.json()["error"].endswith('the "build_requests" value must be a non-empty array')
 
@@ -432,3 +452,17 @@ def test_lists_show_changes_without_a_state_change(client: Any) -> None:
     assert client.get("/api/v1/builds").json()["items"][0]["index_image"] is None
     client.patch(f"/api/v1/builds/{request_id}", json={"index_image": "quay.io/out/y:1"}, headers=worker())
     assert client.get("/api/v1/builds").json()["items"][0]["index_image"] == "quay.io/out/y:1"
+
+
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        (["complete", "in_progress", "failed"], "in_progress"),
+        (["complete", "failed"], "failed"),
+        (["complete", "complete"], "complete"),
+    ],
+)
+def test_batch_state_is_derived(states: list[str], expected: str) -> None:
+    from status_api.builds import batch_state
+
+    assert batch_state(states) == expected
