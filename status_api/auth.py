@@ -25,14 +25,15 @@ class TokenReviewer(Protocol):
 class KubernetesTokenReviewer:
     """Checks tokens with the Kubernetes TokenReview API (in-cluster or kubeconfig credentials)."""
 
-    def __init__(self) -> None:
+    def __init__(self, api_client: object | None = None) -> None:
         from kubernetes import client, config
 
-        try:
-            config.load_incluster_config()
-        except config.ConfigException:
-            config.load_kube_config()
-        self._api = client.AuthenticationV1Api()
+        if api_client is None:
+            try:
+                config.load_incluster_config()
+            except config.ConfigException:
+                config.load_kube_config()
+        self._api = client.AuthenticationV1Api(api_client)
         self._client = client
 
     def review(self, token: str) -> str | None:
