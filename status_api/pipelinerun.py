@@ -50,7 +50,10 @@ class RunOutcome:
 
 
 def unwrap(payload: Any) -> dict[str, Any]:
-    """Accept a PipelineRun object or a Tekton CloudEvent body ``{"pipelineRun": {...}}``."""
+    """Accept a PipelineRun, a Tekton CloudEvent body ``{"pipelineRun": {...}}`` (binary mode), or a
+    structured-mode CloudEvent (``{"specversion": ..., "data": {"pipelineRun": {...}}}``)."""
+    if isinstance(payload, dict) and "specversion" in payload and isinstance(payload.get("data"), dict):
+        payload = payload["data"]
     if isinstance(payload, dict) and isinstance(payload.get("pipelineRun"), dict):
         payload = payload["pipelineRun"]
     if not isinstance(payload, dict) or payload.get("kind", "PipelineRun") != "PipelineRun":

@@ -132,6 +132,15 @@ def test_regenerate_bundle_image_url_is_the_bundle() -> None:
 def test_cloudevent_body_is_accepted() -> None:
     outcome = read_pipelinerun(samples.cloudevent(ALL_SAMPLES["succeeded"]))
     assert outcome.state == "complete"
+    structured = {
+        "specversion": "1.0",
+        "id": "9a3e",
+        "source": "/apis/tekton.dev/v1/namespaces/iib/pipelineruns/iib-add-x7k2p",
+        "type": "dev.tekton.event.pipelinerun.successful.v1",
+        "datacontenttype": "application/json",
+        "data": samples.cloudevent(ALL_SAMPLES["succeeded"]),
+    }
+    assert read_pipelinerun(structured).state == "complete"
 
 
 @pytest.mark.parametrize(
