@@ -214,7 +214,7 @@ class RenderedRows:
         self.lock = threading.Lock()
 
     def get(self, row: Any, settings: Settings, base_url: str) -> dict[str, Any]:
-        key = (id(settings), base_url, *row)
+        key = (id(settings), base_url, *row[: len(_ROW_COLUMNS)])  # not the page total
         found = self.items.get(key)
         if found is None:
             found = to_json(row, settings=settings, base_url=base_url, verbose=False)
