@@ -58,14 +58,21 @@ def test_add_bundles(world: World, tmp_path):
     results = tmp_path / "results"
     proc = world.run(
         "add",
-        "--request-id", rid,
-        "--from-index", world.output(base),
-        "--bundles", world.bundles["kube-green-0.3.0"],
-        "--bundles", json.dumps([world.bundles["dbaas-operator-0.5.0"]]),
-        "--build-tags", "extra-tag",
-        "--results-dir", str(results),
-        "--request-json", str(tmp_path / "request.json"),
-    )  # fmt: skip
+        "--request-id",
+        rid,
+        "--from-index",
+        world.output(base),
+        "--bundles",
+        world.bundles["kube-green-0.3.0"],
+        "--bundles",
+        json.dumps([world.bundles["dbaas-operator-0.5.0"]]),
+        "--build-tags",
+        "extra-tag",
+        "--results-dir",
+        str(results),
+        "--request-json",
+        str(tmp_path / "request.json"),
+    )
     out = world.output(rid)
     assert proc.stdout.strip() == out
     cfg = world.catalog_of(out, tmp_path / "catalog")
@@ -89,9 +96,16 @@ def test_add_bundles(world: World, tmp_path):
     # and only the layer group holding kube-green is packed again.
     rid2 = world.next_id()
     proc = world.run(
-        "add", "--request-id", rid2, "--from-index", out,
-        "--bundles", world.bundles["kube-green-0.3.1"], "--bundles", world.bundles["kube-green-0.3.0"],
-    )  # fmt: skip
+        "add",
+        "--request-id",
+        rid2,
+        "--from-index",
+        out,
+        "--bundles",
+        world.bundles["kube-green-0.3.1"],
+        "--bundles",
+        world.bundles["kube-green-0.3.0"],
+    )
     assert "is already present in the index image" in proc.stderr
     cfg2 = world.catalog_of(world.output(rid2), tmp_path / "catalog2")
     assert channel_entries(cfg2, "kube-green", "alpha") == ["kube-green.v0.3.0", "kube-green.v0.3.1"]
@@ -262,10 +276,16 @@ def test_merge_index_image(world: World, tmp_path):
     world.run("add", "--request-id", target, "--from-index", world.output(empty), "--bundles", bundles)
     rid = world.next_id()
     world.run(
-        "merge-index-image", "--request-id", rid,
-        "--source-from-index", world.output(source), "--target-index", world.output(target),
-        "--request-json", str(tmp_path / "r.json"),
-    )  # fmt: skip
+        "merge-index-image",
+        "--request-id",
+        rid,
+        "--source-from-index",
+        world.output(source),
+        "--target-index",
+        world.output(target),
+        "--request-json",
+        str(tmp_path / "r.json"),
+    )
     cfg = world.catalog_of(world.output(rid), tmp_path / "catalog")
     # kairos (v4.12 and later) is added; bpfman has no com.redhat.openshift.versions label, so it is
     # deprecated away; dbaas was already there.
@@ -276,3 +296,30 @@ def test_merge_index_image(world: World, tmp_path):
     assert request["request_type"] == "merge-index-image"
     assert request["target_index"] == world.output(target) and request["index_image"] == world.output(rid)
     assert request["source_from_index_resolved"].split("@")[1].startswith("sha256:")
+
+
+def test_semver_mode_and_deprecation_list(reg_world: World, tmp_path):
+    w = reg_world
+    empty = w.next_id()
+    w.run("create-empty-index", "--request-id", empty, "--from-index", w.index)
+    first, second = w.bundles["kube-green-0.3.0"], w.bundles["kube-green-0.3.1"]
+    rid = w.next_id()
+    w.run(
+        "add",
+        "--request-id",
+        rid,
+        "--from-index",
+        w.output(empty),
+        "--bundles",
+        first,
+        "--bundles",
+        second,
+        "--graph-update-mode",
+        "semver",
+    )
+    cfg = w.catalog_of(w.output(rid), tmp_path / "c1")
+    assert channel_entries(cfg, "kube-green", "alpha") == ["kube-green.v0.3.0", "kube-green.v0.3.1"]
+    rid2 = w.next_id()
+    w.run("add", "--request-id", rid2, "--from-index", w.output(rid), "--deprecation-list", first)
+    cfg2 = w.catalog_of(w.output(rid2), tmp_path / "c2")
+    assert channel_entries(cfg2, "kube-green", "alpha") == ["kube-green.v0.3.1"]

@@ -224,3 +224,38 @@ def test_regenerate_missing_bundle_is_one_line(reg_world: World):
         "error: cannot read the image"
     )
     assert not reg_world.exists(reg_world.output(rid))
+
+
+@pytest.mark.parametrize("reachable", [True, False])
+def test_add_check_related_images(reg_world: World, related, tmp_path, reachable):
+    w = reg_world
+    operand = related["operand"] if reachable else w.ref("absent/operand:1")
+    bundle_dir = bundle_copy(
+        tmp_path, "kube-green-0.3.0", "gcr.io/kubebuilder/kube-rbac-proxy:v0.5.0", operand
+    )
+    for csv in (bundle_dir / "manifests").glob("*.clusterserviceversion.yaml"):
+        csv.write_text(csv.read_text().replace("kubegreen/kube-green:0.3.0", related["operand"]))
+    bundle = w.ref(f"checked-bundle:{reachable}")
+    build_bundle_image(bundle_dir, [bundle], client=w.client)
+    empty = w.next_id()
+    w.run("create-empty-index", "--request-id", empty, "--from-index", w.index)
+    rid = w.next_id()
+    proc = w.run(
+        "add",
+        "--request-id",
+        rid,
+        "--from-index",
+        w.output(empty),
+        "--bundles",
+        bundle,
+        "--check-related-images",
+        check=reachable,
+    )
+    if reachable:
+        assert w.exists(w.output(rid))
+    else:
+        assert proc.returncode == 1
+        assert proc.stderr.strip().splitlines()[-1] == (
+            f"error: IIB cannot access the following related images ['{operand}']"
+        )
+        assert not w.exists(w.output(rid))
