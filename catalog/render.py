@@ -307,6 +307,25 @@ def _dedupe(props: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _typed(bundle: BundleDir, obj: Any, path: tuple[str, ...], want: type) -> Any:
+    """``obj[path...]`` when it has the JSON type Go expects there, None when absent or null;
+    CatalogError when present with another type (opm fails to decode the CSV spec then)."""
+    for key in path:
+        if obj is None:
+            return None
+        if not isinstance(obj, dict):
+            break
+        obj = obj.get(key)
+    else:
+        if obj is None or isinstance(obj, want):
+            return obj
+    kind = {str: "string", bool: "bool", dict: "object", list: "array"}.get(type(obj), "number")
+    raise CatalogError(
+        f'get related images for bundle "{bundle.name}": json: cannot unmarshal {kind} '
+        f"into the CSV's install strategy field {'.'.join(path)}"
+    )
+
+
 def _related_images(bundle: BundleDir, bundle_image: str) -> list[d.RelatedImage]:
     spec = bundle.csv.get("spec")
     spec = spec if isinstance(spec, dict) else {}
@@ -324,13 +343,13 @@ def _related_images(bundle: BundleDir, bundle_image: str) -> list[d.RelatedImage
     seen = {r.image for r in images}
     if bundle_image and bundle_image not in seen:
         images.append(d.RelatedImage(name="", image=bundle_image))
-    install = spec.get("install") if isinstance(spec.get("install"), dict) else {}
+    install = spec.get("install")
     if _str_field(install, "strategy") == "deployment":
         operator_images: dict[str, None] = {}
-        for dep in _list_field(install, "spec", "deployments"):
-            pod = dep.get("spec", {}).get("template", {}).get("spec", {}) if isinstance(dep, dict) else {}
+        for dep in _typed(bundle, install, ("spec", "deployments"), list) or ():
+            pod = _typed(bundle, dep, ("spec", "template", "spec"), dict) or {}
             for key in ("containers", "initContainers"):
-                for c in pod.get(key) or () if isinstance(pod, dict) else ():
+                for c in _typed(bundle, pod, (key,), list) or ():
                     operator_images[_str_field(c, "image")] = None
         for img in operator_images:
             if img not in seen:

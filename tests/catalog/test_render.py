@@ -252,3 +252,20 @@ def test_render_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     (tmp_path / "x.yaml").write_text("schema: olm.package\nname: a\n")
     with pytest.raises(CatalogError, match="has unsupported file type"):
         render([tmp_path / "x.yaml"])
+
+
+def test_a_csv_with_a_malformed_install_strategy_is_a_one_line_error(testdata: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    root = tmp_path / "b"
+    shutil.copytree(testdata / "bundles" / "kube-green-0.7.1", root)
+    csv_path = next((root / "manifests").glob("*clusterserviceversion*"))
+    csv = yaml.safe_load(csv_path.read_text())
+    csv["spec"]["install"]["spec"]["deployments"][0]["spec"]["template"] = "oops"
+    csv_path.write_text(yaml.safe_dump(csv))
+    with pytest.raises(
+        CatalogError, match=r'^get related images for bundle "kube-green.v0.7.1": json: cannot'
+    ):
+        render_bundle_dir(root)
