@@ -30,22 +30,32 @@ def bundle_copy(tmp: Path, name: str, old: str, new: str) -> Path:
     return dest
 
 
+def _make_related(w: World, tmp: Path, pull_spec) -> dict[str, str]:
+    """parent bundle (kube-green) → child bundle (pelorus) → operand image, stored at ``w.ref(name)``
+    and named in the CSVs by ``pull_spec(name)``."""
+    copy_image(w.binary, [w.ref("pelorus-operator:0.0.9")], client=w.client)
+    operand = pull_spec("pelorus-operator:0.0.9")
+    child_dir = bundle_copy(tmp, "pelorus-operator-0.0.9", "quay.io/pelorus/pelorus-operator:0.0.9", operand)
+    labels = {"com.redhat.delivery.operator.bundle": "true"}
+    build_bundle_image(child_dir, [w.ref("pelorus-bundle:child")], labels=labels, client=w.client)
+    child = pull_spec("pelorus-bundle:child")
+    parent_dir = bundle_copy(tmp, "kube-green-0.7.1", "docker.io/kubegreen/kube-green:0.7.1", child)
+    build_bundle_image(parent_dir, [w.ref("kube-green-bundle:parent")], client=w.client)
+    return {"operand": operand, "child": child, "parent": w.ref("kube-green-bundle:parent")}
+
+
 @pytest.fixture(scope="module")
 def related(reg_world: World, tmp_path_factory):
-    """parent bundle (kube-green) → child bundle (pelorus) → operand image; all in the registry."""
-    w = reg_world
-    tmp = tmp_path_factory.mktemp("related")
-    operand = w.ref("pelorus/pelorus-operator:0.0.9")
-    copy_image(w.binary, [operand], client=w.client)
-    child_dir = bundle_copy(tmp, "pelorus-operator-0.0.9", "quay.io/pelorus/pelorus-operator:0.0.9", operand)
-    child = w.ref("pelorus-bundle:child")
-    build_bundle_image(
-        child_dir, [child], labels={"com.redhat.delivery.operator.bundle": "true"}, client=w.client
+    """The chain in the registry, named by registry pull specs."""
+    return _make_related(reg_world, tmp_path_factory.mktemp("related"), reg_world.ref)
+
+
+@pytest.fixture(scope="module")
+def oci_related(oci_world: World, tmp_path_factory):
+    """The chain in OCI layouts, named in the CSVs by the pull specs that map back to them."""
+    return _make_related(
+        oci_world, tmp_path_factory.mktemp("oci-related"), lambda n: f"localhost/oci-layout/{n}"
     )
-    parent_dir = bundle_copy(tmp, "kube-green-0.7.1", "docker.io/kubegreen/kube-green:0.7.1", child)
-    parent = w.ref("kube-green-bundle:parent")
-    build_bundle_image(parent_dir, [parent], client=w.client)
-    return {"operand": operand, "child": child, "parent": parent}
 
 
 def csv_of(bundle_dir: Path):
@@ -117,7 +127,7 @@ def test_regenerate_with_organization_customizations(reg_world: World, related, 
     csv = csv_of(extract_bundle(out, tmp_path / "out", client=reg_world.client))
     assert csv["metadata"]["annotations"]["acme.com/pkg"] == "pelorus-operator-acme"
     assert {i["image"] for i in csv["spec"]["relatedImages"]} == {
-        reg_world.ref("acme/pelorus----pelorus-operator:0.0.9")
+        reg_world.ref("acme/pelorus-operator:0.0.9")
     }
 
 
@@ -259,3 +269,39 @@ def test_add_check_related_images(reg_world: World, related, tmp_path, reachable
             f"error: IIB cannot access the following related images ['{operand}']"
         )
         assert not w.exists(w.output(rid))
+
+
+def test_recursive_and_batch_in_oci_layouts(oci_world: World, oci_related, tmp_path):
+    w = oci_world
+    rid = w.next_id()
+    w.run(
+        "recursive-related-bundles",
+        "--request-id",
+        rid,
+        "--parent-bundle-image",
+        oci_related["parent"],
+        "--output-file",
+        str(tmp_path / "nested.json"),
+    )
+    nested = json.loads((tmp_path / "nested.json").read_text())
+    assert nested[0] == oci_related["child"] and nested[1].startswith(w.ref("kube-green-bundle@sha256:"))
+    rid = w.next_id()
+    requests = [
+        {"from_bundle_image": oci_related["parent"]},
+        {"from_bundle_image": w.ref("pelorus-bundle:child")},
+    ]
+    proc = w.run(
+        "regenerate-bundle-batch",
+        "--request-id",
+        rid,
+        "--build-requests",
+        json.dumps(requests),
+        "--request-json",
+        str(tmp_path / "batch.json"),
+    )
+    assert proc.stdout.split() == [w.output(f"{rid}-0"), w.output(f"{rid}-1")]
+    csv = csv_of(extract_bundle(w.output(f"{rid}-0"), tmp_path / "out", client=w.client))
+    (image,) = {i["image"] for i in csv["spec"]["relatedImages"]}
+    assert image.startswith("localhost/oci-layout/pelorus-bundle@sha256:")  # pinned through the layout
+    batch = json.loads((tmp_path / "batch.json").read_text())
+    assert [b["bundle_image"] for b in batch] == [w.output(f"{rid}-0"), w.output(f"{rid}-1")]
