@@ -124,8 +124,16 @@ def load(url: str) -> dict:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )
         conn.commit()
-        cur.execute("ANALYZE")
-    return {"name": "api.load", "rows": ROWS, "seconds": round(time.perf_counter() - started, 2)}
+    loaded = time.perf_counter() - started
+    # A database in service has been vacuumed: hint bits and the visibility map are set.
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return {
+        "name": "api.load",
+        "rows": ROWS,
+        "seconds": round(loaded, 2),
+        "vacuum_s": round(time.perf_counter() - started - loaded, 2),
+    }
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
