@@ -123,3 +123,24 @@ def test_concurrent_patches_get_or_create_images_and_operators(pg: Any) -> None:
         )
         assert conn.execute(select(func.count()).select_from(operators)).scalar() == 1
         assert conn.execute(select(func.count()).select_from(users)).scalar() == THREADS
+
+
+def test_many_http_posts_at_once_on_two_server_processes(postgres_server: Any) -> None:
+    import requests as http
+
+    from tests.status_api.server import running_api
+
+    url = postgres_server.new_database("http")
+    env = {"SQLALCHEMY_DATABASE_URI": url, "LOGIN_DISABLED": "true", "IIB_BINARY_IMAGE_CONFIG": '{"p": {}}'}
+    with running_api(env, workers=2) as base:
+        body = {"from_index": "quay.io/race/http-index:1", "operators": ["etcd"]}
+        results = _all_at_once(
+            [lambda: http.post(f"{base}/api/v1/builds/rm", json=body, timeout=30) for _ in range(THREADS)]
+        )
+        assert [r.status_code for r in results] == [201] * THREADS, [getattr(r, "text", r) for r in results]
+        ids = sorted(r.json()["id"] for r in results)
+        assert ids == list(range(1, THREADS + 1))
+        listed = http.get(
+            f"{base}/api/v1/builds", params={"from_index": body["from_index"]}, timeout=30
+        ).json()
+        assert listed["meta"]["total"] == THREADS
