@@ -21,11 +21,13 @@ from iib_steps.config import Settings
 from iib_steps.errors import StepError
 from iib_steps.images import manifests as mt
 from iib_steps.images.auth import AuthStore, Credentials
-from iib_steps.images.build import build_bundle_image, build_index_image
+from iib_steps.images.build import EPOCH, build_bundle_image, build_index_image, bundle_labels
 from iib_steps.images.copy import copy_image
 from iib_steps.images.extract import extract_bundle, extract_index_catalog
 from iib_steps.images.inspect import ExistingLayer, ImageReader, get_layers
 from iib_steps.images.layers import LayerBlob, LayerSpec, write_layer
+from iib_steps.images.manifests import Descriptor, ImageIndex, ImageManifest, Platform, RawManifest
+from iib_steps.images.push import Pusher, push_manifests, targets_for
 from iib_steps.images.registry import RegistryClient
 
 LAYER_MAP_LABEL = "io.iib-tekton.catalog.layers"
@@ -232,17 +234,64 @@ class ImageIO:
         arches: Sequence[str],
         output: str,
     ) -> BuiltImage:
-        """The regenerated bundle image: the bundle's files and labels (bundle content is arch-free)."""
-        base_labels = self.inspect(base_resolved).labels
-        result = build_bundle_image(
-            bundle_dir,
+        """The regenerated bundle image: its files in one layer, the original image's labels plus
+        ``labels``; a manifest list over ``arches`` as IIB pushes it (one image for a single arch)."""
+        all_labels = {**self.inspect(base_resolved).labels, **labels}
+        if len(arches) <= 1:
+            result = build_bundle_image(
+                bundle_dir,
+                [output],
+                fmt=output_format([output]),
+                labels=all_labels,
+                client=self.client,
+                arch=arches[0] if arches else "amd64",
+            )
+            return BuiltImage(
+                output, result.digest, dict(result.arch_digests), [output], result.bytes_uploaded
+            )
+        all_labels = {**bundle_labels(bundle_dir), **all_labels}
+        targets = targets_for([output], self.client)
+        pusher = Pusher(self.client)
+        before = self.client.bytes_uploaded
+        with tempfile.TemporaryDirectory(prefix="iib-bundle-") as tmp:
+            spec = LayerSpec(
+                (("/manifests", bundle_dir / "manifests"), ("/metadata", bundle_dir / "metadata"))
+            )
+            layer = write_layer(spec, Path(tmp))
+            for target in targets:
+                pusher.blob_from_file(target, layer)
+            children: list[RawManifest] = []
+            for arch in arches:
+                config = {
+                    "architecture": arch,
+                    "os": "linux",
+                    "created": EPOCH,
+                    "config": {"Labels": all_labels},
+                    "rootfs": {"type": "layers", "diff_ids": [layer.diff_id]},
+                    "history": [{"created": EPOCH, "created_by": "iib-step regenerate-bundle"}],
+                }
+                config_bytes = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
+                for target in targets:
+                    pusher.blob_bytes(target, config_bytes)
+                manifest = ImageManifest(
+                    mt.DOCKER_MANIFEST,
+                    Descriptor(mt.DOCKER_CONFIG, mt.sha256_digest(config_bytes), len(config_bytes)),
+                    (Descriptor(mt.DOCKER_LAYER_GZIP, layer.digest, layer.size),),
+                )
+                children.append(RawManifest(manifest.to_bytes(), manifest.media_type))
+            index = ImageIndex(
+                mt.DOCKER_LIST,
+                tuple(raw.descriptor(Platform(arch)) for raw, arch in zip(children, arches, strict=True)),
+            )
+            top = RawManifest(index.to_bytes(), index.media_type)
+            digests = push_manifests(targets, top, children)
+        return BuiltImage(
+            output,
+            digests[0],
+            {arch: raw.digest for raw, arch in zip(children, arches, strict=True)},
             [output],
-            fmt=output_format([output]),
-            labels={**base_labels, **labels},
-            client=self.client,
-            arch=arches[0] if arches else "amd64",
+            self.client.bytes_uploaded - before,
         )
-        return BuiltImage(output, result.digest, dict(result.arch_digests), [output], result.bytes_uploaded)
 
     def copy(self, source: str, destination: str, *, token: rs.OverwriteToken | None = None) -> str:
         """Copy every architecture of ``source`` to ``destination`` (with the overwrite token if given)."""

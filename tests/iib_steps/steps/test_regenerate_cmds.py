@@ -305,3 +305,28 @@ def test_recursive_and_batch_in_oci_layouts(oci_world: World, oci_related, tmp_p
     assert image.startswith("localhost/oci-layout/pelorus-bundle@sha256:")  # pinned through the layout
     batch = json.loads((tmp_path / "batch.json").read_text())
     assert [b["bundle_image"] for b in batch] == [w.output(f"{rid}-0"), w.output(f"{rid}-1")]
+
+
+def test_regenerate_keeps_every_arch_of_a_multi_arch_bundle(reg_world: World, related, tmp_path):
+    from iib_steps.config import load_settings
+    from iib_steps.operations.imaging import ImageIO
+    from tests.fixtures.registry import skopeo
+
+    w = reg_world
+    images = ImageIO(load_settings(w.settings), w.client)
+    source = w.ref("multi-arch-bundle:v1")
+    bundle_dir = extract_bundle(related["parent"], tmp_path / "src", client=w.client)
+    images.build_bundle(
+        base_resolved=related["parent"],
+        bundle_dir=bundle_dir,
+        labels={},
+        arches=["amd64", "s390x"],
+        output=source,
+    )
+    rid = w.next_id()
+    w.run("regenerate-bundle", "--request-id", rid, "--from-bundle-image", source)
+    raw = json.loads(skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{w.output(rid)}"))
+    assert raw["mediaType"] == "application/vnd.docker.distribution.manifest.list.v2+json"
+    assert sorted(m["platform"]["architecture"] for m in raw["manifests"]) == ["amd64", "s390x"]
+    labels = get_labels(w.output(rid), arch="s390x", client=w.client)
+    assert labels["com.redhat.iib.pinned"] == "true"
