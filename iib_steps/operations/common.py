@@ -26,6 +26,18 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+# Every Tekton result some command writes (checked before any work, so a typo fails early).
+RESULT_NAMES = frozenset(
+    {
+        "IMAGE_URL", "IMAGE_DIGEST", "IMAGE_REF", "index_image", "index_image_resolved",
+        "internal_index_image_copy", "internal_index_image_copy_resolved", "from_index_resolved",
+        "binary_image_resolved", "arches", "indexImageDigests", "bundle_mapping", "removed_operators",
+        "source_from_index_resolved", "target_index_resolved", "bundle_image", "from_bundle_image_resolved",
+        "package_name", "bundle_images", "parent_bundle_image_resolved", "nested_bundles_count",
+    }
+)  # fmt: skip
+
+
 @dataclass
 class Context:
     """Everything a step needs besides its own inputs."""
@@ -52,6 +64,11 @@ class Context:
         request_json_path: Path | None = None,
         images: ImageIO | None = None,
     ) -> Context:
+        unknown = sorted(set(result_paths or {}) - RESULT_NAMES)
+        if unknown:
+            raise StepError(
+                f"unknown result name(s) {', '.join(unknown)}; known: {', '.join(sorted(RESULT_NAMES))}"
+            )
         rid = request_id or reporter.request_id or "local"
         work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"iib-{rid}-"))
         work.mkdir(parents=True, exist_ok=True)
@@ -83,12 +100,8 @@ class Context:
         if self.results_dir:
             for name in results:
                 paths.setdefault(name, self.results_dir / name)
-        unknown = sorted(set(self.result_paths) - set(results))
-        if unknown:
-            raise StepError(
-                f"unknown result name(s) {', '.join(unknown)} for {request_type}; "
-                f"known: {', '.join(sorted(results))}"
-            )
+        for name in sorted(set(self.result_paths) - set(results)):
+            log(f"note: {request_type} has no result {name!r}; writing it empty")
         write_results(paths, results)
         if self.request_json_path:
             write_json_file(self.request_json_path, data)

@@ -116,7 +116,20 @@ def test_add_bundles(world: World, tmp_path):
 
 def test_rm_operator(world: World, tmp_path):
     rid = world.next_id()
-    world.run("rm", "--request-id", rid, "--from-index", world.index, "--operators", "kube-green")
+    world.run(
+        "rm",
+        "--request-id",
+        rid,
+        "--from-index",
+        world.index,
+        "--operators",
+        "kube-green",
+        "--result",
+        f"IMAGE_URL={tmp_path / 'url'}",
+        "--result",
+        f"removed_operators={tmp_path / 'none'}",
+    )
+    assert (tmp_path / "url").read_text() == world.output(rid) and (tmp_path / "none").read_text() == ""
     cfg = world.catalog_of(world.output(rid), tmp_path / "catalog")
     assert "kube-green" not in cfg.package_names() and len(cfg.package_names()) == 7
     assert_readable_for_every_arch(world, world.output(rid))
@@ -217,6 +230,7 @@ def test_fbc_operations(world: World, tmp_path):
             "Cannot add deprecations for nope",
         ),
         (["fbc-operations"], 'Either "fbc_fragment" or "fbc_fragments" must be provided'),
+        (["rm", "--operators", "kube-green", "--result", "NOPE=/tmp/x"], "unknown result name(s) NOPE"),
     ],
 )
 def test_bad_input_fails_with_one_line_and_pushes_nothing(reg_world: World, args, needle):
