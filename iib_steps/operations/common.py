@@ -5,6 +5,8 @@ manifest list under every tag, overwrite ``from_index`` when asked, report and w
 
 from __future__ import annotations
 
+import base64
+import gzip
 import shutil
 import sys
 import tempfile
@@ -12,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from iib_steps import resolve as rs
 from iib_steps.config import Settings
@@ -34,6 +38,7 @@ RESULT_NAMES = frozenset(
         "binary_image_resolved", "arches", "indexImageDigests", "bundle_mapping", "removed_operators",
         "source_from_index_resolved", "target_index_resolved", "bundle_image", "from_bundle_image_resolved",
         "package_name", "bundle_images", "parent_bundle_image_resolved", "nested_bundles_count",
+        "jsonBuildInfo", "buildState", "exitCode",
     }
 )  # fmt: skip
 
@@ -96,6 +101,14 @@ class Context:
     def finish(self, request_type: str, fields: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
         """Write the Tekton results and the request JSON file; return the request JSON."""
         data = request_json(request_type, fields, self.request_id)
+        # The names Konflux's update-fbc-catalog task reads (spec/tekton.md §5.3): the request JSON
+        # gzipped and base64-encoded, the final state, the exit code.
+        results = {
+            **results,
+            "jsonBuildInfo": base64.b64encode(gzip.compress(orjson.dumps(data), mtime=0)).decode(),
+            "buildState": {"state": data["state"], "state_reason": data["state_reason"]},
+            "exitCode": "0",
+        }
         paths: dict[str, str | Path | None] = dict(self.result_paths)
         if self.results_dir:
             for name in results:

@@ -3,6 +3,8 @@ the result for every architecture; bad input gives one line, exit 1, and nothing
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 
 import pytest
@@ -91,6 +93,12 @@ def test_add_bundles(world: World, tmp_path):
     assert request["from_index_resolved"].split("@")[1].startswith("sha256:")
     assert (results / "IMAGE_URL").read_text() == out
     assert (results / "IMAGE_DIGEST").read_text() == request["index_image_resolved"].split("@")[1]
+    build_info = json.loads(gzip.decompress(base64.b64decode((results / "jsonBuildInfo").read_text())))
+    assert build_info == request
+    assert json.loads((results / "buildState").read_text()) == {
+        "state": "complete",
+        "state_reason": "The operator bundle(s) were successfully added to the index image",
+    }
 
     # The next version replaces it in its channel; the one already present (by digest) is skipped,
     # and only the layer group holding kube-green is packed again.
