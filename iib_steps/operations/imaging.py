@@ -23,7 +23,7 @@ from iib_steps.images import manifests as mt
 from iib_steps.images.auth import AuthStore, Credentials
 from iib_steps.images.build import EPOCH, build_bundle_image, build_index_image, bundle_labels
 from iib_steps.images.copy import copy_image
-from iib_steps.images.extract import extract_bundle, extract_index_catalog
+from iib_steps.images.extract import extract_bundle, extract_index_catalog, extract_paths
 from iib_steps.images.inspect import ExistingLayer, ImageReader, get_layers
 from iib_steps.images.layers import LayerBlob, LayerSpec, write_layer
 from iib_steps.images.manifests import Descriptor, ImageIndex, ImageManifest, Platform, RawManifest
@@ -133,14 +133,48 @@ class ImageIO:
 
     # -- extraction ---------------------------------------------------------------------------
     def extract_catalog(self, pull_spec: str | None, dest: Path) -> Path:
+        """The index image's catalog as files under ``dest``.
+
+        A File-Based Catalog is extracted as it is. A legacy SQLite index (label
+        ``operators.operatorframework.io.index.database.v1``) is migrated to a File-Based Catalog
+        as ``opm migrate`` does, so that every operation works on FBC (the output is FBC).
+        """
         if not pull_spec:
             return dest
-        try:
-            return extract_index_catalog(pull_spec, dest, client=self.client)
-        except StepError as exc:
-            if "has nothing at" in str(exc):  # an empty catalog
-                return dest
-            raise
+        labels = self.inspect(pull_spec).labels
+        database = labels.get(rs.LABEL_DATABASE)
+        if labels.get(rs.LABEL_CONFIGS):
+            try:
+                extract_index_catalog(self.locate(pull_spec), dest, client=self.client)
+            except StepError as exc:
+                if "has nothing at" not in str(exc):
+                    raise
+            if any(dest.iterdir()) or not database:
+                return dest  # a File-Based Catalog (possibly empty)
+        if not database:
+            raise StepError(
+                f"the index image {pull_spec} has no {rs.LABEL_CONFIGS} or {rs.LABEL_DATABASE} label"
+            )
+        return self._migrate_database(pull_spec, database, dest)
+
+    def _migrate_database(self, pull_spec: str, database: str, dest: Path) -> Path:
+        from catalog.errors import CatalogError
+        from catalog.sqlite.read import read_index_db
+        from catalog.write import write_fs
+
+        folder, _, name = database.rstrip("/").rpartition("/")
+        with tempfile.TemporaryDirectory(prefix="iib-index-db-") as tmp:
+            result = extract_paths(self.locate(pull_spec), {folder or "/": Path(tmp)}, client=self.client)
+            db = Path(tmp) / name
+            if not any(result.found.values()) or not db.is_file():
+                raise StepError(f"the index image {pull_spec} has no database at {database}")
+            try:
+                cfg = read_index_db(db)
+            except CatalogError as exc:
+                raise StepError(f"the index image {pull_spec} has an unreadable database: {exc}") from None
+        dest.mkdir(parents=True, exist_ok=True)
+        write_fs(cfg, dest)
+        return dest
 
     def extract_bundle(self, pull_spec: str, dest: Path) -> Path:
         return extract_bundle(self.locate(pull_spec), dest, client=self.client)

@@ -345,3 +345,38 @@ def test_semver_mode_and_deprecation_list(reg_world: World, tmp_path):
     w.run("add", "--request-id", rid2, "--from-index", w.output(rid), "--deprecation-list", first)
     cfg2 = w.catalog_of(w.output(rid2), tmp_path / "c2")
     assert channel_entries(cfg2, "kube-green", "alpha") == ["kube-green.v0.3.1"]
+
+
+def test_add_to_a_legacy_sqlite_index(reg_world: World, testdata, tmp_path):
+    """A SQLite index (opm's index.db) is migrated to FBC as opm migrate does, then added to."""
+    import shutil
+
+    from iib_steps.images.build import build_index_image
+    from iib_steps.images.layers import LayerSpec
+
+    db_dir = tmp_path / "database"
+    db_dir.mkdir()
+    shutil.copy(testdata / "sqlite" / "bundles.db", db_dir / "index.db")
+    index = reg_world.ref("sqlite-index:v1")
+    labels = {
+        "com.redhat.index.delivery.version": OCP,
+        "operators.operatorframework.io.index.database.v1": "/database/index.db",
+    }
+    build_index_image(
+        reg_world.binary,
+        [LayerSpec.directory(db_dir, "/database")],
+        [index],
+        labels=labels,
+        client=reg_world.client,
+        work_dir=tmp_path,
+    )
+    rid = reg_world.next_id()
+    reg_world.run(
+        "add", "--request-id", rid, "--from-index", index, "--bundles", reg_world.bundles["kube-green-0.3.0"]
+    )
+    cfg = reg_world.catalog_of(reg_world.output(rid), tmp_path / "catalog")
+    assert cfg.package_names() == {"etcd", "prometheus", "strimzi-kafka-operator", "kube-green"}
+    # the migrated packages match opm migrate's output byte for byte
+    for package in ("etcd", "prometheus", "strimzi-kafka-operator"):
+        got = (tmp_path / "catalog" / package / "catalog.json").read_bytes()
+        assert got == (testdata / "sqlite" / "migrated-expected" / package / "catalog.json").read_bytes()
