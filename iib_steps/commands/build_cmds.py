@@ -30,6 +30,7 @@ from iib_steps.operations import merge as merge_op
 from iib_steps.operations import regenerate_bundle as regen_op
 from iib_steps.operations import rm as rm_op
 from iib_steps.operations.common import Context
+from iib_steps.operations.imaging import ImageIO
 from iib_steps.report import REQUEST_ID_ENV, URL_ENV, Reporter
 
 T = TypeVar("T")
@@ -110,6 +111,24 @@ def _token(path: Path | None) -> str | None:
     return secret.reveal() if secret else None
 
 
+def _registry_auths(path: Path | None) -> dict[str, Any] | None:
+    """A request's ``registry_auths`` (a docker config.json) from a file; never from the command line."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise StepError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError:
+        raise StepError('"registry_auths" must be a dict') from None
+    return regen_op.check_registry_auths(data)
+
+
+RegistryAuths = Annotated[
+    Path | None, typer.Option("--registry-auths-file", help="docker config.json with extra registry auths.")
+]
+
+
 def _settings(config: Path | None, registry: str | None) -> Settings:
     settings = load_settings(config)
     if registry:
@@ -128,6 +147,7 @@ def _run(
     results_dir: Path | None,
     request_json: Path | None,
     body: Callable[[Context], T],
+    registry_auths: dict[str, Any] | None = None,
 ) -> T:
     """Set up a step, run ``body``; on failure PATCH ``failed`` and re-raise as one line."""
     settings = _settings(config, registry)
@@ -148,6 +168,7 @@ def _run(
         result_paths=_result_paths(result),
         results_dir=results_dir,
         request_json_path=request_json,
+        images=ImageIO(settings, registry_auths=registry_auths) if registry_auths else None,
     )
     try:
         return body(ctx)
@@ -470,6 +491,7 @@ def regenerate_bundle(
         str | None, typer.Option("--bundle-replacements", help="JSON object.")
     ] = None,
     related_bundles_file: Annotated[Path | None, typer.Option("--related-bundles-file")] = None,
+    registry_auths_file: RegistryAuths = None,
     config: ConfigFile = None,
     registry: Registry = None,
     request_id: RequestId = None,
@@ -499,6 +521,7 @@ def regenerate_bundle(
             body=lambda ctx: regen_op.run(
                 ctx, req, str(related_bundles_file) if related_bundles_file else None
             ),
+            registry_auths=_registry_auths(registry_auths_file),
         )
     )
 
@@ -557,6 +580,7 @@ def recursive_related_bundles(
     output_file: Annotated[
         Path | None, typer.Option("--output-file", help="Write the JSON list here.")
     ] = None,
+    registry_auths_file: RegistryAuths = None,
     config: ConfigFile = None,
     registry: Registry = None,
     request_id: RequestId = None,
@@ -580,6 +604,7 @@ def recursive_related_bundles(
         results_dir=results_dir,
         request_json=request_json,
         body=lambda ctx: regen_op.run_recursive(ctx, req, str(output_file) if output_file else None),
+        registry_auths=_registry_auths(registry_auths_file),
     )
     if output_file:
         typer.echo(str(output_file))

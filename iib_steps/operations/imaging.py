@@ -66,13 +66,37 @@ class BuiltImage:
 class ImageIO:
     """Image operations for one step run, sharing one registry client and caching inspections."""
 
-    def __init__(self, settings: Settings, client: RegistryClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: RegistryClient | None = None,
+        *,
+        registry_auths: Mapping | None = None,
+    ) -> None:
         self.settings = settings
+        self.registry_auths = dict(registry_auths or {})
         if client is None:
-            path = settings.registry_auth_file
-            client = RegistryClient(auth=AuthStore.from_file(Path(path)) if path else None)
+            client = RegistryClient(auth=self._auth_store())
         self.client = client
         self._cache: dict[tuple[str, bool], ImageInfo] = {}
+
+    def _auth_store(self) -> AuthStore | None:
+        """The configured auth file, with the request's ``registry_auths`` merged over it (as IIB's
+        ``set_registry_auths``); None means the environment's default file."""
+        path = self.settings.registry_auth_file
+        if not self.registry_auths:
+            return AuthStore.from_file(Path(path)) if path else None
+        merged: dict = {}
+        if path:
+            try:
+                merged = dict(json.loads(Path(path).read_text()).get("auths") or {})
+            except (OSError, ValueError, AttributeError) as exc:
+                raise StepError(f"cannot read registry auth file {path}: {exc}") from None
+        merged.update(self.registry_auths)
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as tmp:
+            tmp.write(json.dumps({"auths": merged}))
+            tmp.flush()
+            return AuthStore.from_file(Path(tmp.name))
 
     # -- facts -------------------------------------------------------------------------------
     def locate(self, pull_spec: str) -> str:
@@ -115,8 +139,7 @@ class ImageIO:
         host = getattr(location, "registry", None)
         if host is None:
             return None
-        path = self.settings.registry_auth_file
-        auth = AuthStore.from_file(Path(path)) if path else AuthStore.from_env()
+        auth = self._auth_store() or AuthStore.from_env()
         auth.add(f"{host}/{location.repository}", Credentials(token.user, token.password))
         return RegistryClient(auth=auth, insecure=self.client.insecure, retry=self.client.retry)
 

@@ -10,6 +10,7 @@ from typing import Any
 from iib_steps import resolve as rs
 from iib_steps.errors import StepError
 from iib_steps.operations.common import Context, log
+from iib_steps.operations.imaging import ImageIO
 from iib_steps.regenerate.customize import adjust_bundle, found_pullspecs, is_bundle_image, load_manifest
 from iib_steps.regenerate.related import recursive_related_bundles
 from iib_steps.results import request_json, write_json_file
@@ -29,6 +30,24 @@ class RegenerateRequest:
         for key, value in self.bundle_replacements.items():
             if not isinstance(key, str) or not isinstance(value, str):
                 raise StepError(f'The key and value of "{key}" must be a string')
+
+
+def check_registry_auths(value: object) -> dict[str, dict[str, str]]:
+    """IIB's rules for ``registry_auths`` (a docker config.json); returns its ``auths``."""
+    if not isinstance(value, dict):
+        raise StepError('"registry_auths" must be a dict')
+    if list(value) != ["auths"]:
+        raise StepError('"registry_auths" must contain single key "auths"')
+    auths = value["auths"]
+    if not isinstance(auths, dict) or not auths:
+        raise StepError('"registry_auths.auths" must be a non-empty dict')
+    for registry, entry in auths.items():
+        if not isinstance(entry, dict) or list(entry) != ["auth"] or not isinstance(entry["auth"], str):
+            raise StepError(
+                f"{registry} in registry_auths has auth value in incorrect format. "
+                "See the API docs for details on the expected format"
+            )
+    return auths
 
 
 class _Inspector:
@@ -124,6 +143,7 @@ def run_batch(ctx: Context, requests: list[Mapping[str, Any]]) -> list[dict[str,
             'The input data must be a JSON object and the "build_requests" value must be a non-empty array'
         )
     parsed: list[RegenerateRequest] = []
+    auths: list[dict[str, Any] | None] = []
     for i, item in enumerate(requests):
         try:
             if not isinstance(item, Mapping):
@@ -142,12 +162,15 @@ def run_batch(ctx: Context, requests: list[Mapping[str, Any]]) -> list[dict[str,
                 bundle_replacements=dict(item.get("bundle_replacements") or {}),
             )
             req.check()
+            auths.append(check_registry_auths(item["registry_auths"]) if "registry_auths" in item else None)
         except StepError as exc:
             raise StepError(f"{exc}. This occurred on the build request in index {i}.") from None
         parsed.append(req)
     out = []
+    default_images = ctx.images
     for i, req in enumerate(parsed):
         log(f"regenerate-bundle-batch: request {i + 1}/{len(parsed)}: {req.from_bundle_image}")
+        ctx.images = ImageIO(ctx.settings, registry_auths=auths[i]) if auths[i] else default_images
         out.append(regenerate(ctx, req, output_tag=f"{ctx.request_id}-{i}"))
     results = {
         "bundle_images": [f["bundle_image_resolved"] for f in out],

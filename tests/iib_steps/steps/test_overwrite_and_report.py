@@ -154,3 +154,78 @@ def test_failure_is_patched(reg_world: World, status_server):
     assert proc.returncode == 1
     last = status_server.calls[-1][1]
     assert last["state"] == "failed" and "no-such-operator" in last["state_reason"]
+
+
+def test_regenerate_with_registry_auths(reg_world: World, auth_registry, tmp_path):
+    from iib_steps.images.auth import AuthStore
+    from iib_steps.images.build import build_bundle_image
+    from tests.conftest import TESTDATA
+
+    w = reg_world
+    client = client_for(w.base, auth_registry.host, auth=AuthStore.from_file(auth_registry.auth_file))
+    client.blob_exists(auth_registry.host, "private/bundle", "sha256:" + "0" * 64)
+    bundle = auth_registry.ref("private/bundle:v1")
+    build_bundle_image(
+        TESTDATA / "bundles" / "kube-green-0.7.1",
+        [bundle],
+        labels={"com.redhat.iib.pinned": "true"},
+        client=client,
+    )
+    env = {**w.env, "IIB_INSECURE_REGISTRIES": f"{w.base},{auth_registry.host}"}
+    settings = yaml.safe_load(w.settings.read_text())
+    settings["organization_customizations"] = {"o": [{"type": "package_name_suffix", "suffix": "-o"}]}
+    path = tmp_path / "settings.yaml"
+    path.write_text(yaml.safe_dump(settings))
+
+    rid = w.next_id()
+    denied = run_with(
+        w,
+        env,
+        "regenerate-bundle",
+        "--config",
+        str(path),
+        "--request-id",
+        rid,
+        "--from-bundle-image",
+        bundle,
+        "--organization",
+        "o",
+        check=False,
+    )
+    assert denied.returncode == 1 and "error: cannot read the image" in denied.stderr
+
+    (tmp_path / "bad.json").write_text('{"auths": {}, "extra": 1}')
+    bad = run_with(
+        w,
+        env,
+        "regenerate-bundle",
+        "--config",
+        str(path),
+        "--from-bundle-image",
+        bundle,
+        "--registry-auths-file",
+        str(tmp_path / "bad.json"),
+        check=False,
+    )
+    assert bad.stderr.strip().splitlines()[-1] == 'error: "registry_auths" must contain single key "auths"'
+
+    run_with(
+        w,
+        env,
+        "regenerate-bundle",
+        "--config",
+        str(path),
+        "--request-id",
+        rid,
+        "--from-bundle-image",
+        bundle,
+        "--organization",
+        "o",
+        "--registry-auths-file",
+        str(auth_registry.auth_file),
+    )
+    from iib_steps.images.inspect import get_labels
+
+    assert get_labels(w.output(rid), client=client)["operators.operatorframework.io.bundle.package.v1"] == (
+        "kube-green-o"
+    )
