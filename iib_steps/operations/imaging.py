@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iib_steps import resolve as rs
-from iib_steps.catalog_layers import partition
+from iib_steps.catalog_layers import group_layer_spec, partition
 from iib_steps.config import Settings
 from iib_steps.errors import StepError
 from iib_steps.images import manifests as mt
@@ -249,7 +249,7 @@ class ImageIO:
             if group in reuse:
                 layer: LayerBlob | ExistingLayer = reuse[group]
             else:
-                layer = write_layer(LayerSpec.directory(configs, "/configs", include=members), layer_dir)
+                layer = write_layer(group_layer_spec(configs, members), layer_dir)
             layers.append(layer)
             layer_map[str(group)] = layer.diff_id
         if not layers:  # an empty catalog is still a /configs directory
