@@ -330,7 +330,10 @@ def convert_from_model(model: Model) -> DeclarativeConfig:
 
 
 def split_by_package(cfg: DeclarativeConfig) -> dict[str, DeclarativeConfig]:
-    """The blobs of each package, in one pass (package-less custom blobs are left out)."""
+    """Every package's blobs in its own config, in one pass (the blobs themselves are shared).
+
+    Blobs that belong to no package (custom schemas without one) are kept under the key "".
+    """
     parts: dict[str, DeclarativeConfig] = {}
 
     def part(name: str) -> DeclarativeConfig:
@@ -348,8 +351,7 @@ def split_by_package(cfg: DeclarativeConfig) -> dict[str, DeclarativeConfig]:
     for d in cfg.deprecations:
         part(d.package).deprecations.append(d)
     for o in cfg.others:
-        if o.package:
-            part(o.package).others.append(o)
+        part(o.package).others.append(o)
     return parts
 
 

@@ -4,13 +4,14 @@ Each takes a DeclarativeConfig, works only on the packages it touches, validates
 an :class:`OpResult` (``config``, ``changed``, ``removed``, ``notes``); errors are CatalogError.
 """
 
+from catalog.convert import split_by_package
 from catalog.ops.add import GRAPH_MODES, BundleToAdd, add_bundles, clear_non_head_objects
 from catalog.ops.deprecate import deprecate_bundles
 from catalog.ops.deprecations import add_deprecations
 from catalog.ops.empty import create_empty
 from catalog.ops.fragments import apply_fragment
 from catalog.ops.merge import bundle_to_add_from_catalog, merge_catalogs
-from catalog.ops.packages import OpResult, package_config, split_by_package
+from catalog.ops.packages import OpResult, package_config
 from catalog.ops.remove import remove_packages
 
 __all__ = [

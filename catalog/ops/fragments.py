@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from catalog.convert import split_by_package
 from catalog.declcfg import DeclarativeConfig
 from catalog.errors import CatalogError
-from catalog.ops.packages import OpResult, commit, split_by_package
+from catalog.ops.packages import OpResult, commit
 
 
 def apply_fragment(cfg: DeclarativeConfig, fragment: DeclarativeConfig) -> OpResult:

@@ -35,29 +35,6 @@ def package_config(cfg: DeclarativeConfig, name: str) -> DeclarativeConfig:
     )
 
 
-def split_by_package(cfg: DeclarativeConfig) -> dict[str, DeclarativeConfig]:
-    """Every package's blobs in its own config (package-less blobs under the key "")."""
-    out: dict[str, DeclarativeConfig] = {}
-
-    def part(name: str) -> DeclarativeConfig:
-        c = out.get(name)
-        if c is None:
-            c = out[name] = DeclarativeConfig()
-        return c
-
-    for p in cfg.packages:
-        part(p.name).packages.append(p)
-    for c in cfg.channels:
-        part(c.package).channels.append(c)
-    for b in cfg.bundles:
-        part(b.package).bundles.append(b)
-    for d in cfg.deprecations:
-        part(d.package).deprecations.append(d)
-    for o in cfg.others:
-        part(o.package).others.append(o)
-    return out
-
-
 def has_package(cfg: DeclarativeConfig, name: str) -> bool:
     """Whether any blob belongs to package ``name``."""
     return (
