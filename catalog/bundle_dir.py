@@ -16,7 +16,7 @@ from typing import Any
 
 from catalog.errors import CatalogError
 from catalog.goyaml import GoYamlLoader
-from catalog.jsonutil import GoFloat
+from catalog.jsonutil import GoFloat, go_fold
 
 __all__ = [
     "ANNOTATION_CHANNELS",
@@ -127,17 +127,13 @@ def _decode_file(path: Path) -> Any:
 _UNDECODABLE = object()
 
 
-def _fold(s: str) -> str:
-    return s.lower() if s.isascii() else s.casefold()
-
-
 def _field(obj: dict[str, Any], name: str) -> Any:
     """Go's case-insensitive field lookup (exact name first, else the last folded match)."""
     if name in obj:
         return obj[name]
     found = None
     for key in sorted(obj):
-        if _fold(key) == _fold(name):
+        if go_fold(key) == go_fold(name):
             found = obj[key]
     return found
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog.errors import CatalogError
-from catalog.jsonutil import HtmlStr
+from catalog.jsonutil import go_fields, html_raw
 
 __all__ = ["csv_metadata_value"]
 
@@ -67,37 +67,9 @@ _API_SERVICES: _Struct = (
 )
 
 
-def _fold(s: str) -> str:
-    return s.lower() if s.isascii() else s.casefold()
-
-
-def _match(obj: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    """Go's field matching: exact name, else case-insensitive; keys in sorted order, last wins."""
-    if obj.keys() <= set(names):
-        return obj
-    by_fold = {_fold(n): n for n in names}
-    out: dict[str, Any] = {}
-    for key in sorted(obj):
-        name = key if key in names else by_fold.get(_fold(key))
-        if name is not None:
-            out[name] = obj[key]
-    return out
-
-
 def _type_error(value: Any, path: str, gotype: str) -> CatalogError:
     kind = {str: "string", bool: "bool", dict: "object", list: "array"}.get(type(value), "number")
     return CatalogError(f"json: cannot unmarshal {kind} into Go struct field {path} of type {gotype}")
-
-
-def _raw(value: Any) -> Any:
-    """A raw JSON value as Go's ``json.Marshal`` left it: keys sorted, strings HTML-escaped."""
-    if isinstance(value, str):
-        return HtmlStr(value)
-    if isinstance(value, dict):
-        return {k: _raw(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_raw(v) for v in value]
-    return value
 
 
 def _decode(kind: Any, value: Any, path: str) -> Any:
@@ -117,7 +89,7 @@ def _decode(kind: Any, value: Any, path: str) -> Any:
             raise _type_error(value, path, "int32")
         return value
     if kind == "raw":
-        return _raw(value)
+        return html_raw(value)
     if kind == "strlist":
         if not isinstance(value, list):
             raise _type_error(value, path, "[]string")
@@ -159,7 +131,7 @@ def _encode_struct(struct: _Struct, value: Any, path: str) -> dict[str, Any]:
         value = {}
     if not isinstance(value, dict):
         raise _type_error(value, path, "struct")
-    fields = _match(value, [f[0] for f in struct])
+    fields = go_fields(value, tuple(f[0] for f in struct))
     out: dict[str, Any] = {}
     for name, kind, omitempty in struct:
         decoded = _decode(kind, fields.get(name), f"{path}.{name}" if path else name)
@@ -171,15 +143,15 @@ def _encode_struct(struct: _Struct, value: Any, path: str) -> dict[str, Any]:
 
 def csv_metadata_value(csv: dict[str, Any]) -> dict[str, Any]:
     """``property.MustBuildCSVMetadata`` of a CSV manifest (parsed JSON), in Go field order."""
-    top = _match(csv, ["metadata", "spec"])
+    top = go_fields(csv, ("metadata", "spec"))
     meta = top.get("metadata") or {}
     spec = top.get("spec") or {}
     if not isinstance(meta, dict) or not isinstance(spec, dict):
         raise CatalogError("json: cannot unmarshal CSV: metadata and spec must be objects")
-    meta = _match(meta, ["annotations", "labels"])
-    spec = _match(
+    meta = go_fields(meta, ("annotations", "labels"))
+    spec = go_fields(
         spec,
-        [
+        (
             "apiservicedefinitions",
             "customresourcedefinitions",
             "description",
@@ -192,7 +164,7 @@ def csv_metadata_value(csv: dict[str, Any]) -> dict[str, Any]:
             "minKubeVersion",
             "nativeAPIs",
             "provider",
-        ],
+        ),
     )
     fields: tuple[tuple[str, Any, bool, Any, str], ...] = (
         ("annotations", "strmap", True, meta.get("annotations"), "ObjectMeta.metadata.annotations"),

@@ -11,6 +11,8 @@ encoders here only have to keep the order they are given.
 * :func:`marshal_html` — Go's ``json.Marshal``: keys sorted and ``<``, ``>``, ``&`` escaped, as in
   the ``olm.bundle.object`` payloads of a rendered bundle.
 * :func:`indent` — the 4-space indented form ``opm render -o json`` prints.
+* :func:`go_fields` — which struct field each key of an object fills when Go decodes it.
+* :func:`html_raw` — a raw value as ``json.Marshal`` re-encodes it (keys sorted, HTML escaped).
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ __all__ = [
     "compact",
     "compact_ordered",
     "dumps_indented",
+    "go_fields",
     "go_float_text",
+    "go_fold",
     "go_g",
     "go_value_text",
+    "html_raw",
     "indent",
     "marshal_html",
     "normalize",
@@ -189,6 +194,45 @@ def compact_ordered(value: Any) -> bytes:
 def marshal_html(value: Any) -> bytes:
     """Go's ``json.Marshal``: keys sorted, compact, ``<``, ``>``, ``&``, U+2028/9 escaped."""
     return _html_escape(orjson.dumps(value, default=_default, option=_OPTS | orjson.OPT_SORT_KEYS))
+
+
+def html_raw(value: Any) -> Any:
+    """A raw JSON value as Go's ``json.Marshal`` leaves it: keys sorted, strings HTML-escaped."""
+    if isinstance(value, str):
+        return HtmlStr(value)
+    if isinstance(value, dict):
+        return {k: html_raw(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [html_raw(v) for v in value]
+    return value
+
+
+def go_fold(s: str) -> str:
+    """Fold case for comparing a JSON key with a Go struct field name."""
+    return s.lower() if s.isascii() else s.casefold()
+
+
+_FIELD_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def go_fields(obj: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Go's ``encoding/json`` field matching of ``obj`` against struct fields ``names``.
+
+    A key fills the field of its exact name, else the field it equals case-insensitively; keys are
+    taken in sorted order, so of several matching the last wins; unmatched keys are dropped.
+    """
+    exact = _FIELD_SETS.get(names)
+    if exact is None:
+        exact = _FIELD_SETS[names] = frozenset(names)
+    if obj.keys() <= exact:
+        return obj
+    by_fold = {go_fold(n): n for n in names}
+    out: dict[str, Any] = {}
+    for key in sorted(obj):
+        field = key if key in exact else by_fold.get(go_fold(key))
+        if field is not None:
+            out[field] = obj[key]
+    return out
 
 
 def _double(m: re.Match[bytes]) -> bytes:

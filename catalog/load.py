@@ -27,7 +27,7 @@ from catalog import declcfg as d
 from catalog.errors import CatalogError
 from catalog.goyaml import load_one
 from catalog.indexignore import INDEXIGNORE, IgnoreMatcher
-from catalog.jsonutil import compact, go_type_text, go_value_text, normalize
+from catalog.jsonutil import compact, go_fields, go_type_text, go_value_text, normalize
 
 __all__ = ["load_bytes", "load_documents", "load_file", "load_fs", "parse_documents"]
 
@@ -171,10 +171,6 @@ def _go_quote(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)
 
 
-def _fold(s: str) -> str:
-    return s.lower() if s.isascii() else s.casefold()
-
-
 def _meta_keys(obj: dict[str, Any]) -> tuple[str, str, str]:
     """(schema, package, name) of a blob, looked up case-insensitively as ``declcfg.Meta`` does."""
     schema = obj.get("schema")
@@ -234,25 +230,6 @@ class _TypeError(Exception):
         )
 
 
-_FIELD_SETS: dict[tuple[str, ...], frozenset[str]] = {}
-
-
-def _fields(obj: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    """Go's ``encoding/json`` field matching: exact name first, else case-insensitive; last key wins."""
-    exact = _FIELD_SETS.get(names)
-    if exact is None:
-        exact = _FIELD_SETS[names] = frozenset(names)
-    if obj.keys() <= exact:
-        return obj
-    by_fold = {_fold(n): n for n in names}
-    out: dict[str, Any] = {}
-    for key in sorted(obj):
-        field = key if key in names else by_fold.get(_fold(key))
-        if field is not None:
-            out[field] = obj[key]
-    return out
-
-
 def _str(fields: dict[str, Any], key: str, struct: str, path: list[str]) -> str:
     value = fields.get(key)
     if value is None:
@@ -300,7 +277,7 @@ def _properties(fields: dict[str, Any], struct: str) -> list[d.Property]:
             continue
         if type(item) is not dict:
             raise _TypeError(item, struct, ["properties"], "property.Property")
-        f = _fields(item, ("type", "value"))
+        f = go_fields(item, ("type", "value"))
         out.append(prop(_str(f, "type", "Property", ["properties"]), normalize(f.get("value"))))
     return out
 
@@ -311,7 +288,7 @@ def _icon(fields: dict[str, Any]) -> d.Icon | None:
         return None
     if type(raw) is not dict:
         raise _TypeError(raw, "Package", ["icon"], "declcfg.Icon")
-    f = _fields(raw, ("base64data", "mediatype"))
+    f = go_fields(raw, ("base64data", "mediatype"))
     data = f.get("base64data")
     if data is None:
         text = ""
@@ -347,7 +324,7 @@ def _b64decode(text: str) -> bytes:
 
 
 def _package(obj: dict[str, Any]) -> d.Package:
-    f = _fields(obj, ("schema", "name", "defaultChannel", "icon", "description", "properties"))
+    f = go_fields(obj, ("schema", "name", "defaultChannel", "icon", "description", "properties"))
     return d.Package(
         name=_str(f, "name", "Package", []),
         default_channel=_str(f, "defaultChannel", "Package", []),
@@ -359,7 +336,7 @@ def _package(obj: dict[str, Any]) -> d.Package:
 
 
 def _channel(obj: dict[str, Any]) -> d.Channel:
-    f = _fields(obj, ("schema", "name", "package", "entries", "properties"))
+    f = go_fields(obj, ("schema", "name", "package", "entries", "properties"))
     raw = _list(f, "entries", "Channel", [], "[]declcfg.ChannelEntry")
     entries = None
     if raw is not None:
@@ -370,7 +347,7 @@ def _channel(obj: dict[str, Any]) -> d.Channel:
                 continue
             if type(item) is not dict:
                 raise _TypeError(item, "Channel", ["entries"], "declcfg.ChannelEntry")
-            e = _fields(item, ("name", "replaces", "skips", "skipRange"))
+            e = go_fields(item, ("name", "replaces", "skips", "skipRange"))
             skips = _list(e, "skips", "ChannelEntry", ["entries"], "[]string") or []
             for s in skips:
                 if s is not None and type(s) is not str:
@@ -393,7 +370,7 @@ def _channel(obj: dict[str, Any]) -> d.Channel:
 
 
 def _bundle(obj: dict[str, Any], check_objects: bool) -> d.Bundle:
-    f = _fields(obj, ("schema", "name", "package", "image", "properties", "relatedImages"))
+    f = go_fields(obj, ("schema", "name", "package", "image", "properties", "relatedImages"))
     bundle = d.Bundle(
         name=_str(f, "name", "Bundle", []),
         package=_str(f, "package", "Bundle", []),
@@ -414,7 +391,7 @@ def _bundle(obj: dict[str, Any], check_objects: bool) -> d.Bundle:
             continue
         if type(item) is not dict:
             raise _TypeError(item, "Bundle", ["relatedImages"], "declcfg.RelatedImage")
-        r = _fields(item, ("name", "image"))
+        r = go_fields(item, ("name", "image"))
         bundle.related_images.append(
             d.RelatedImage(
                 name=_str(r, "name", "RelatedImage", ["relatedImages"]),
@@ -459,7 +436,7 @@ def _check_bundle_objects(bundle: d.Bundle) -> None:
             raise CatalogError(
                 f"{prefix}json: cannot unmarshal {kind} into Go value of type property.BundleObject"
             )
-        data = _fields(value, ("data",)).get("data")
+        data = go_fields(value, ("data",)).get("data")
         if data is None:
             continue
         if type(data) is not str:
@@ -475,7 +452,7 @@ def _check_bundle_objects(bundle: d.Bundle) -> None:
 
 
 def _deprecation(obj: dict[str, Any]) -> d.Deprecation:
-    f = _fields(obj, ("schema", "package", "entries"))
+    f = go_fields(obj, ("schema", "package", "entries"))
     dep = d.Deprecation(
         package=_str(f, "package", "Deprecation", []), schema=_str(f, "schema", "Deprecation", [])
     )
@@ -485,7 +462,7 @@ def _deprecation(obj: dict[str, Any]) -> d.Deprecation:
             continue
         if type(item) is not dict:
             raise _TypeError(item, "Deprecation", ["entries"], "declcfg.DeprecationEntry")
-        e = _fields(item, ("reference", "message"))
+        e = go_fields(item, ("reference", "message"))
         ref = e.get("reference")
         if ref is None:
             ref = {}
@@ -493,7 +470,7 @@ def _deprecation(obj: dict[str, Any]) -> d.Deprecation:
             raise _TypeError(
                 ref, "DeprecationEntry", ["entries", "reference"], "declcfg.PackageScopedReference"
             )
-        r = _fields(ref, ("schema", "name"))
+        r = go_fields(ref, ("schema", "name"))
         dep.entries.append(
             d.DeprecationEntry(
                 reference=d.PackageScopedReference(

@@ -22,7 +22,7 @@ from catalog import declcfg as d
 from catalog.bundle_dir import BundleDir, BundleMetadata, is_bundle_dir, read_bundle_dir, read_bundle_metadata
 from catalog.errors import CatalogError
 from catalog.gosort import go_sort_slice
-from catalog.jsonutil import HtmlStr, compact_ordered, go_g, marshal_html
+from catalog.jsonutil import compact_ordered, go_g, html_raw, marshal_html
 from catalog.load import load_fs
 from catalog.migrations import migrate
 
@@ -64,17 +64,6 @@ def _label_text(value: Any) -> str:
 
 # --------------------------------------------------------------------------------------------------
 # Properties
-
-
-def _raw(value: Any) -> Any:
-    """A value that went through ``sigs.k8s.io/yaml``'s YAML→JSON: keys sorted, strings HTML-escaped."""
-    if isinstance(value, str):
-        return HtmlStr(value)
-    if isinstance(value, dict):
-        return {k: _raw(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_raw(v) for v in value]
-    return value
 
 
 def _gvk(group: str, kind: str, version: str) -> dict[str, str]:
@@ -235,7 +224,7 @@ def bundle_dir_properties(bundle: BundleDir) -> list[d.Property]:
     provided = _provided_apis(bundle)
     _check_owned_crds(bundle, provided)
     declared: list[dict[str, Any]] = [
-        {"type": p["type"], "value": _raw(p["value"])} for p in meta.properties or ()
+        {"type": p["type"], "value": html_raw(p["value"])} for p in meta.properties or ()
     ]
     derived: list[dict[str, Any]] = []
     if meta.package:
@@ -272,7 +261,7 @@ def bundle_dir_properties(bundle: BundleDir) -> list[d.Property]:
                 {"packageName": _str_field(v, "packageName"), "versionRange": _str_field(v, "version")}
             )
         else:
-            others.append((typ, _raw(value)))
+            others.append((typ, html_raw(value)))
     for gvk in _required_apis(bundle):
         required_gvks.setdefault(gvk, None)
     for gvk in provided:
