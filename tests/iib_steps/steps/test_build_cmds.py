@@ -380,3 +380,36 @@ def test_add_to_a_legacy_sqlite_index(reg_world: World, testdata, tmp_path):
     for package in ("etcd", "prometheus", "strimzi-kafka-operator"):
         got = (tmp_path / "catalog" / package / "catalog.json").read_bytes()
         assert got == (testdata / "sqlite" / "migrated-expected" / package / "catalog.json").read_bytes()
+
+
+def test_fbc_operations_legacy_single_fragment(reg_world: World, tmp_path):
+    """The legacy ``fbc_fragment`` form: the singular fields are set, the arrays stay empty."""
+    w = reg_world
+    others = [
+        "ecr-secret-operator",
+        "kairos-operator",
+        "libredb-studio-operator",
+        "multicluster-global-hub-operator",
+        "odf-node-recovery-operator",
+        "openstack-lightspeed-operator",
+        "shipwright-operator",
+    ]
+    fragment = w.next_id()
+    w.run("rm", "--request-id", fragment, "--from-index", w.index, "--operators", json.dumps(others))
+    rid = w.next_id()
+    w.run(
+        "fbc-operations",
+        "--request-id",
+        rid,
+        "--from-index",
+        w.index,
+        "--fbc-fragment",
+        w.output(fragment),
+        "--request-json",
+        str(tmp_path / "r.json"),
+    )
+    request = json.loads((tmp_path / "r.json").read_text())
+    assert request["fbc_fragment"] == w.output(fragment) and request["fbc_fragments"] == []
+    assert request["fbc_fragment_resolved"].startswith(w.ref("iib-build@sha256:"))
+    assert request["state_reason"] == "The 1 FBC fragment(s) were successfully added in the index image"
+    assert len(w.catalog_of(w.output(rid), tmp_path / "c").package_names()) == 8

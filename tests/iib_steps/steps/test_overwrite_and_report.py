@@ -229,3 +229,27 @@ def test_regenerate_with_registry_auths(reg_world: World, auth_registry, tmp_pat
     assert get_labels(w.output(rid), client=client)["operators.operatorframework.io.bundle.package.v1"] == (
         "kube-green-o"
     )
+
+
+def test_from_index_moved_during_the_request_is_not_overwritten(reg_world: World, tmp_path):
+    """IIB's optimistic check: re-resolve from_index just before overwriting it."""
+    from iib_steps.config import load_settings
+    from iib_steps.errors import StepError
+    from iib_steps.operations.common import Context, overwrite_from_index
+    from iib_steps.operations.imaging import BuiltImage, ImageIO
+    from iib_steps.report import Reporter
+
+    w = reg_world
+    index = w.ref(f"moving/index:{w.next_id()}")
+    copy_image(w.index, [index], client=w.client)
+    resolved_before = f"{index.rsplit(':', 1)[0]}@{resolve_image(index, w.client).digest}"
+    copy_image(w.binary, [index], client=w.client)  # someone else moves the tag meanwhile
+    moved = resolve_image(index, w.client).digest
+    settings = load_settings(w.settings)
+    ctx = Context.create(
+        settings, Reporter(None, None), request_id="x", workdir=tmp_path, images=ImageIO(settings, w.client)
+    )
+    built = BuiltImage(w.index, resolve_image(w.index, w.client).digest, {}, [w.index])
+    with pytest.raises(StepError, match="The supplied from_index image changed during the IIB request"):
+        overwrite_from_index(ctx, index, resolved_before, built, None)
+    assert resolve_image(index, w.client).digest == moved
