@@ -163,7 +163,6 @@ class OciLayout:
         self.ensure()
         target = self.blob_path(digest)
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
             _atomic_write(target, data)
 
     def put_blob_file(self, digest: str, source: Path) -> None:
@@ -172,20 +171,12 @@ class OciLayout:
         target = self.blob_path(digest)
         if target.exists():
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        os.close(fd)
-        os.unlink(tmp)  # a unique free name, for the link or the copy
-        try:
+        with _replacing(target) as tmp:
+            os.unlink(tmp)  # a unique free name, for the link or the copy
             try:
                 os.link(source, tmp)
             except OSError:
                 shutil.copyfile(source, tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
     def put_blob_stream(self, digest: str, writer_fill: Callable[[BinaryIO], object]) -> None:
         """Add a blob by letting ``writer_fill(fh)`` write its bytes; the digest is checked."""
@@ -193,22 +184,15 @@ class OciLayout:
         target = self.blob_path(digest)
         if target.exists():
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "w+b") as fh:
-                writer_fill(fh)
-                fh.flush()
-                fh.seek(0)
-                hasher = hashlib.sha256()
-                while chunk := fh.read(1024 * 1024):
-                    hasher.update(chunk)
+        with _replacing(target) as tmp, open(tmp, "w+b") as fh:
+            writer_fill(fh)
+            fh.flush()
+            fh.seek(0)
+            hasher = hashlib.sha256()
+            while chunk := fh.read(1024 * 1024):
+                hasher.update(chunk)
             if "sha256:" + hasher.hexdigest() != digest:
                 raise StepError(f"the blob {digest} arrived corrupted")
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
 
 def _dump_index(entries: list[Descriptor]) -> bytes:
@@ -216,14 +200,24 @@ def _dump_index(entries: list[Descriptor]) -> bytes:
     return json.dumps(doc).encode()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+@contextmanager
+def _replacing(target: Path) -> Iterator[str]:
+    """A new temporary file beside ``target`` that replaces it (mode 0644) if the block succeeds.
+
+    The temporary file is removed whatever happens, so a failed write leaves nothing behind.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        yield tmp
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
+        os.replace(tmp, target)
+    finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    with _replacing(path) as tmp:
+        Path(tmp).write_bytes(data)

@@ -304,16 +304,24 @@ class RegistryClient:
             return True
         return False
 
+    def _api(
+        self, method: str, host: str, repository: str, tail: str, *, push: bool = False, **kwargs: Any
+    ) -> requests.Response:
+        """:meth:`request` of ``/v2/<repository>/<tail>`` with that repository's pull (or push) scope."""
+        scope = f"repository:{repository}:{'pull,push' if push else 'pull'}"
+        return self.request(
+            method, host, f"/v2/{repository}/{tail}", repository=repository, scopes=(scope,), **kwargs
+        )
+
     # -- manifests --------------------------------------------------------------------------------
 
     def get_manifest(self, host: str, repository: str, reference: str) -> RawManifest:
         """The manifest (or index) at ``reference`` (tag or digest), verified against a digest."""
-        resp = self.request(
+        resp = self._api(
             "GET",
             host,
-            f"/v2/{repository}/manifests/{reference}",
-            repository=repository,
-            scopes=(f"repository:{repository}:pull",),
+            repository,
+            f"manifests/{reference}",
             ok=(200,),
             what=f"reading the manifest of {host}/{repository}:{reference}",
             headers={"Accept": ACCEPT_ALL},
@@ -326,12 +334,11 @@ class RegistryClient:
         return raw
 
     def manifest_exists(self, host: str, repository: str, reference: str) -> bool:
-        resp = self.request(
+        resp = self._api(
             "HEAD",
             host,
-            f"/v2/{repository}/manifests/{reference}",
-            repository=repository,
-            scopes=(f"repository:{repository}:pull",),
+            repository,
+            f"manifests/{reference}",
             ok=(200, 404),
             what=f"checking the manifest {host}/{repository}:{reference}",
             headers={"Accept": ACCEPT_ALL},
@@ -340,12 +347,12 @@ class RegistryClient:
 
     def put_manifest(self, host: str, repository: str, reference: str, manifest: RawManifest) -> str:
         """Store ``manifest`` under ``reference`` (a tag, or its own digest); return its digest."""
-        self.request(
+        self._api(
             "PUT",
             host,
-            f"/v2/{repository}/manifests/{reference}",
-            repository=repository,
-            scopes=(f"repository:{repository}:pull,push",),
+            repository,
+            f"manifests/{reference}",
+            push=True,
             ok=(200, 201, 202),
             what=f"pushing the manifest {host}/{repository}:{reference}",
             headers={"Content-Type": manifest.media_type},
@@ -354,12 +361,11 @@ class RegistryClient:
         return manifest.digest
 
     def list_tags(self, host: str, repository: str) -> list[str]:
-        resp = self.request(
+        resp = self._api(
             "GET",
             host,
-            f"/v2/{repository}/tags/list",
-            repository=repository,
-            scopes=(f"repository:{repository}:pull",),
+            repository,
+            "tags/list",
             ok=(200, 404),
             what=f"listing the tags of {host}/{repository}",
         )
@@ -370,12 +376,11 @@ class RegistryClient:
     # -- blobs ------------------------------------------------------------------------------------
 
     def blob_exists(self, host: str, repository: str, digest: str) -> bool:
-        resp = self.request(
+        resp = self._api(
             "HEAD",
             host,
-            f"/v2/{repository}/blobs/{digest}",
-            repository=repository,
-            scopes=(f"repository:{repository}:pull",),
+            repository,
+            f"blobs/{digest}",
             ok=(200, 404),
             what=f"checking the blob {digest} in {host}/{repository}",
         )
@@ -383,12 +388,11 @@ class RegistryClient:
 
     def get_blob_bytes(self, host: str, repository: str, digest: str) -> bytes:
         """A small blob (a config) in memory, verified against its digest."""
-        resp = self.request(
+        resp = self._api(
             "GET",
             host,
-            f"/v2/{repository}/blobs/{digest}",
-            repository=repository,
-            scopes=(f"repository:{repository}:pull",),
+            repository,
+            f"blobs/{digest}",
             ok=(200,),
             what=f"reading the blob {digest} of {host}/{repository}",
         )
@@ -405,12 +409,11 @@ class RegistryClient:
             out.truncate()
             hasher = hashlib.sha256()
             size = 0
-            resp = self.request(
+            resp = self._api(
                 "GET",
                 host,
-                f"/v2/{repository}/blobs/{digest}",
-                repository=repository,
-                scopes=(f"repository:{repository}:pull",),
+                repository,
+                f"blobs/{digest}",
                 ok=(200,),
                 what=f"downloading the blob {digest} of {host}/{repository}",
                 stream=True,
