@@ -95,7 +95,14 @@ def add_bundles(
     from catalog.ops.add import add_bundles as _add
 
     try:
-        return _add(cfg, list(rendered), mode, overwrite_latest=overwrite_latest, validate=False)
+        return _add(
+            cfg,
+            list(rendered),
+            mode,
+            overwrite_latest=overwrite_latest,
+            max_openshift_version=True,
+            validate=False,
+        )
     except CatalogError as exc:
         raise StepError(f"Failed to add the bundles to the index image: {exc}") from None
 
