@@ -391,55 +391,37 @@ def validate_regenerate_bundle(ctx: Context, payload: Any) -> NewRequest:
         for key, value in replacements.items():
             if not isinstance(value, str) or not isinstance(key, str):
                 raise ValidationError(f'The key and value of "{key}" must be a string')
-    organization = kwargs.get("organization")
-    if organization and not isinstance(organization, str):
-        raise ValidationError('"organization" must be a string')
-    from_bundle_image = kwargs.get("from_bundle_image")
-    if not isinstance(from_bundle_image, str):
-        raise ValidationError('"from_bundle_image" must be a string')
-    registry_auths = kwargs.pop("registry_auths", None)
-    if registry_auths:
-        validate_registry_auths(registry_auths)
-    check_pull_spec(from_bundle_image)
-    request = NewRequest(
-        request_type="",
-        fields={
-            "from_bundle_image": from_bundle_image,
-            "organization": organization,
-            "bundle_replacements": replacements or {},
-        },
-        params={
-            "from_bundle_image": from_bundle_image,
-            "organization": organization,
-            "bundle_replacements": replacements or {},
-        },
+    return _bundle_image_request(
+        kwargs, "from_bundle_image", "regenerate-bundle", {"bundle_replacements": replacements or {}}
     )
-    if registry_auths:
-        request.secrets["registry_auths"] = registry_auths
-    return _finish(request, "regenerate-bundle")
 
 
 def validate_recursive_related_bundles(ctx: Context, payload: Any) -> NewRequest:
     kwargs = copy.deepcopy(require_object(payload))
     validate_request_params(kwargs, {"parent_bundle_image"}, {"organization", "registry_auths"})
+    return _bundle_image_request(kwargs, "parent_bundle_image", "recursive-related-bundles", {})
+
+
+def _bundle_image_request(
+    kwargs: dict[str, Any], image_param: str, request_type: str, extra: dict[str, Any]
+) -> NewRequest:
+    """The checks and request shared by the requests about one bundle image: ``organization``,
+    the image's pull spec and ``registry_auths`` (kept as a secret, never a field)."""
     organization = kwargs.get("organization")
     if organization and not isinstance(organization, str):
         raise ValidationError('"organization" must be a string')
-    parent = kwargs.get("parent_bundle_image")
-    if not isinstance(parent, str):
-        raise ValidationError('"parent_bundle_image" must be a string')
+    image = kwargs.get(image_param)
+    if not isinstance(image, str):
+        raise ValidationError(f'"{image_param}" must be a string')
     registry_auths = kwargs.pop("registry_auths", None)
     if registry_auths:
         validate_registry_auths(registry_auths)
-    check_pull_spec(parent)
-    request = NewRequest(
-        request_type="",
-        fields={"parent_bundle_image": parent, "organization": organization},
-        params={"parent_bundle_image": parent, "organization": organization},
-    )
+    check_pull_spec(image)
+    fields = {image_param: image, "organization": organization, **extra}
+    request = NewRequest(request_type="", fields=fields, params=dict(fields))
     if registry_auths:
         request.secrets["registry_auths"] = registry_auths
-    return _finish(request, "recursive-related-bundles")
+    return _finish(request, request_type)
 
 
 _MERGE_KEYS = {
