@@ -121,7 +121,7 @@ def _bundle_from_dir(spec: str) -> BundleToAdd:
         raise CatalogError(f"bundle directory {path_text!r} does not exist")
     from catalog.render import bundle_annotations, render_bundle_dir
 
-    bundle: Bundle = render_bundle_dir(path, image_ref_template=image or None)
+    bundle: Bundle = render_bundle_dir(path, image=image or None)
     annotations = bundle_annotations(path)
     return BundleToAdd.from_annotations(bundle, annotations.channels, annotations.default_channel)
 
@@ -288,7 +288,7 @@ def _renderer(bundle_dirs: list[str], catalogs: list[Path]):
         path, sep, image = spec.partition("=")
         if not sep or not image:
             raise CatalogError(f"--bundle-dir wants DIR=IMAGE, got {spec!r}")
-        by_image[image] = render_bundle_dir(path, image_ref_template=image)
+        by_image[image] = render_bundle_dir(path, image=image)
 
     def render(image: str) -> DeclarativeConfig:
         bundle = by_image.get(image)

@@ -103,7 +103,7 @@ def test_same_catalog_with_our_own_bundle_renderer(testdata: Path, name: str, mo
         path = testdata / "bundles" / f"{package}-{version}"
         ann = bundle_annotations(path)
         return BundleToAdd.from_annotations(
-            render_bundle_dir(path, image_ref_template=image), ann.channels, ann.default_channel
+            render_bundle_dir(path, image=image), ann.channels, ann.default_channel
         )
 
     monkeypatch.setattr(scenarios, "bundle_to_add", ours)

@@ -254,3 +254,31 @@ def test_migrate_takes_over_an_iib_index_hidden_database_over_configs(testdata: 
     etcd = next(b for b in cfg.bundles if b.name == "etcdoperator.v0.9.2")
     assert [p.type for p in etcd.properties][-1] == "olm.csv.metadata"
     assert all(p.type != "olm.bundle.object" for p in etcd.properties)
+
+
+def test_a_bundle_image_is_recorded_verbatim_not_expanded_as_a_template(testdata: Path) -> None:
+    """``DIR=IMAGE`` names the image the directory came from; ``{{`` in it is no template."""
+    from iib_steps.commands.catalog_ops import _bundle_from_dir
+
+    image = "quay.io/example/{{.Package}}:{{.Version}}"
+    item = _bundle_from_dir(f"{testdata / 'bundles' / 'kube-green-0.5.0'}={image}")
+    assert item.bundle.image == image
+    assert image in [r.image for r in item.bundle.related_images]
+
+
+def test_render_template_keeps_bundle_dir_images_verbatim(testdata: Path, tmp_path: Path) -> None:
+    image = "quay.io/example/{{.Package}}:0.5.0"
+    template = tmp_path / "basic.yaml"
+    template.write_text(
+        "schema: olm.template.basic\nentries:\n"
+        "- schema: olm.package\n  name: kube-green\n  defaultChannel: alpha\n"
+        "- schema: olm.channel\n  package: kube-green\n  name: alpha\n"
+        "  entries:\n  - name: kube-green.v0.5.0\n"
+        f"- schema: olm.bundle\n  image: '{image}'\n"
+    )
+    bundle_dir = f"{testdata / 'bundles' / 'kube-green-0.5.0'}={image}"
+    proc = run("render-template", str(template), "--bundle-dir", bundle_dir)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "out.json"
+    out.write_text(proc.stdout)
+    assert [b.image for b in load_file(out).bundles] == [image]
