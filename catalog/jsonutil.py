@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 __all__ = [
+    "MISSING",
     "GoFloat",
     "HtmlStr",
     "compact",
@@ -52,6 +53,11 @@ _HTML_ESCAPES = {
     "\u2029".encode(): b"\\u2029",
 }
 _INDENT = re.compile(rb"\n( +)")
+
+
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
+"""A value whose key is absent altogether, as Go's nil ``json.RawMessage``: it encodes as ``null``,
+but decoding it fails (``unexpected end of JSON input``)."""
 
 
 class GoFloat(float):
@@ -150,6 +156,8 @@ def normalize(value: Any) -> Any:
 
 
 def _default(obj: Any) -> Any:
+    if obj is MISSING:
+        return None
     if isinstance(obj, GoFloat):
         return orjson.Fragment(go_float_text(obj).encode())
     if isinstance(obj, HtmlStr):

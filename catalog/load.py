@@ -27,7 +27,7 @@ from catalog import declcfg as d
 from catalog.errors import CatalogError
 from catalog.goyaml import load_one
 from catalog.indexignore import INDEXIGNORE, IgnoreMatcher
-from catalog.jsonutil import compact, go_fields, go_type_text, go_value_text, normalize
+from catalog.jsonutil import MISSING, compact, go_fields, go_type_text, go_value_text, normalize
 
 __all__ = ["load_bytes", "load_documents", "load_file", "load_fs", "parse_documents"]
 
@@ -260,7 +260,7 @@ def _properties(fields: dict[str, Any], struct: str) -> list[d.Property]:
     for item in raw:
         if type(item) is dict and item.keys() <= _PROPERTY_FIELDS:
             typ = item.get("type")
-            value = item.get("value")
+            value = item.get("value", MISSING)
             if type(typ) is str:
                 tv = type(value)
                 if tv is dict and len(value) == 1:
@@ -268,17 +268,20 @@ def _properties(fields: dict[str, Any], struct: str) -> list[d.Property]:
                     for v in value.values():
                         if type(v) is not str:
                             value = normalize(value)
-                elif not (tv is str or value is None):
+                elif not (tv is str or value is None or value is MISSING):
                     value = normalize(value)
                 out.append(prop(typ, value))
                 continue
-        if item is None:
-            out.append(prop("", None))
+        if item is None:  # Go leaves the zero Property: no type, no value
+            out.append(prop("", MISSING))
             continue
         if type(item) is not dict:
             raise _TypeError(item, struct, ["properties"], "property.Property")
         f = go_fields(item, ("type", "value"))
-        out.append(prop(_str(f, "type", "Property", ["properties"]), normalize(f.get("value"))))
+        value = f.get("value", MISSING)
+        out.append(
+            prop(_str(f, "type", "Property", ["properties"]), value if value is MISSING else normalize(value))
+        )
     return out
 
 
@@ -431,6 +434,8 @@ def _check_bundle_objects(bundle: d.Bundle) -> None:
             continue
         where = f"read bundle objects: package {_go_quote(bundle.package)}, bundle {_go_quote(bundle.name)}"
         prefix = f"{where}: parse property at index {i} as bundle object: "
+        if value is MISSING:
+            raise CatalogError(f"{prefix}unexpected end of JSON input")
         if type(value) is not dict:
             kind = _JSON_KIND.get(type(value), "number")
             raise CatalogError(

@@ -25,9 +25,7 @@ from catalog.declcfg import (
 )
 from catalog.errors import CatalogError
 from catalog.goquote import go_quote
-
-MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
-"""A property ``value`` that is absent altogether (Go: ``unexpected end of JSON input``)."""
+from catalog.jsonutil import MISSING  # a property whose ``value`` is absent: decoding it fails
 
 
 class PropertyParseError(CatalogError):

@@ -229,3 +229,43 @@ def test_yaml_values_json_cannot_hold_are_one_line_errors(data: bytes, message: 
 
 def test_yaml_binary_becomes_a_string_as_in_go_yaml() -> None:
     assert load_bytes(b"schema: x.y\nb: !!binary aGk=\n").others[0].blob["b"] == "hi"
+
+
+_NO_VALUE = (
+    b'{"schema":"olm.package","name":"p","defaultChannel":"c"}\n'
+    b'{"schema":"olm.channel","package":"p","name":"c","entries":[{"name":"p.v1.0.0"}]}\n'
+    b'{"schema":"olm.bundle","package":"p","name":"p.v1.0.0","image":"r/p:1","properties":['
+    b'{"type":"olm.package","value":{"packageName":"p","version":"1.0.0"}},'
+    b'{"type":"my.custom"%s}]}\n'
+)
+
+
+@pytest.mark.parametrize("value", [b"", b',"value":null'])
+def test_a_property_without_value_fails_validation_as_opm(value: bytes) -> None:
+    """No ``value`` key: opm loads it (writes it back as null) but fails to parse it at validate;
+    an explicit null parses."""
+    from catalog.validate import validate_config
+    from catalog.write import to_yaml_text
+
+    cfg = load_bytes(_NO_VALUE % value)
+    assert b'{\n            "type": "my.custom",\n            "value": null\n' in to_json_bytes(cfg)
+    assert "  value: null\n" in to_yaml_text(cfg)
+    if value:
+        validate_config(cfg)
+        return
+    with pytest.raises(CatalogError) as info:
+        validate_config(cfg)
+    assert str(info.value) == (
+        'parse properties for bundle "p.v1.0.0": '
+        'parse property[1] of type "my.custom": unexpected end of JSON input'
+    )
+
+
+def test_a_bundle_object_without_value_fails_the_load() -> None:
+    data = b'{"schema":"olm.bundle","name":"b","package":"p","properties":[{"type":"olm.bundle.object"}]}'
+    with pytest.raises(CatalogError) as info:
+        load_bytes(data)
+    assert str(info.value) == (
+        'read bundle objects: package "p", bundle "b": parse property at index 0 as bundle object: '
+        "unexpected end of JSON input"
+    )
