@@ -227,12 +227,3 @@ def parse_normalized_named(text: str) -> ImageRef:
     if remote.lower() != remote:
         raise ImageRefError(f"invalid reference format: repository name ({remote}) must be lowercase")
     return parse_reference(f"{domain}/{remainder}")
-
-
-def is_valid_pull_spec(text: str) -> bool:
-    """Whether ``parse_normalized_named`` accepts ``text``."""
-    try:
-        parse_normalized_named(text)
-    except ImageRefError:
-        return False
-    return True

@@ -43,7 +43,6 @@ __all__ = [
 
 _MAX_EXACT = 2**53
 _INF = float("inf")
-_LS_PS = re.compile("[\u2028\u2029]".encode())
 _HTML = re.compile(rb"[<>&]|\xe2\x80[\xa8\xa9]")
 _HTML_ESCAPES = {
     b"<": b"\\u003c",

@@ -2,7 +2,8 @@
 
 A bundle that is in several channels has one :class:`Bundle` per channel, as in opm; each carries
 its channel's ``replaces``/``skips``/``skipRange`` and the bundle blob's data. Every type has a
-``validate()`` returning opm's tree error (:class:`catalog.model_error.ValidationError`) or None;
+``validate()`` returning opm's error (a :class:`catalog.model_error.ValidationError` tree, or for
+:class:`Deprecation` its one line) or None;
 children are visited in name order, so the text is deterministic.
 
 Made from a :class:`catalog.declcfg.DeclarativeConfig` by :func:`catalog.convert.convert_to_model`,
@@ -12,7 +13,6 @@ turned back into blobs by :func:`catalog.convert.convert_from_model`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from catalog.declcfg import PROP_PACKAGE, Icon, Property, RelatedImage
 from catalog.errors import CatalogError
@@ -20,9 +20,6 @@ from catalog.goquote import go_quote
 from catalog.model_error import ValidationError
 from catalog.properties import Properties, PropertyParseError, parse_properties
 from catalog.semver import PRVersion, SemverError, Version, parse_range
-
-if TYPE_CHECKING:
-    from catalog.declcfg import DeclarativeConfig
 
 RELEASE_MAX_LENGTH = 20
 
@@ -336,24 +333,3 @@ class Model(dict[str, Package]):
         ch.bundles[bundle.name] = bundle
         if pkg.default_channel is None:
             pkg.default_channel = ch
-
-
-def model_from_config(cfg: DeclarativeConfig, *, validate: bool = True) -> Model:
-    """The model of a whole catalog (see :func:`catalog.convert.convert_to_model`)."""
-    from catalog.convert import convert_to_model
-
-    return convert_to_model(cfg, validate=validate)
-
-
-def package_from_config(cfg: DeclarativeConfig, name: str, *, validate: bool = True) -> Package:
-    """The model of one package of a catalog, converted (and validated) alone."""
-    from catalog.convert import package_model
-
-    return package_model(cfg, name, validate=validate)
-
-
-def model_to_config(model: Model) -> DeclarativeConfig:
-    """The blobs of a model in opm's order (see :func:`catalog.convert.convert_from_model`)."""
-    from catalog.convert import convert_from_model
-
-    return convert_from_model(model)

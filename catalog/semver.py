@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import total_ordering
 
@@ -394,8 +394,3 @@ def parse_range(s: str) -> Range:
             built.append((op, bound))
         alternatives.append(tuple(built))
     return Range(s, tuple(alternatives))
-
-
-def sorted_versions(versions: Iterator[Version] | list[Version]) -> list[Version]:
-    """Versions in ascending semver order (build metadata ignored, input order kept for ties)."""
-    return sorted(versions, key=lambda v: v.key)

@@ -82,8 +82,7 @@ def test_real_catalogs_survive_the_round_trip(testdata) -> None:
 
 
 def test_per_package_models() -> None:
-    from catalog.convert import split_by_package
-    from catalog.model import model_from_config, model_to_config, package_from_config
+    from catalog.convert import convert_from_model, convert_to_model, package_model, split_by_package
 
     cfg = base()
     cfg.packages.append(Package("bar", default_channel="stable"))
@@ -92,8 +91,8 @@ def test_per_package_models() -> None:
     parts = split_by_package(cfg)
     assert sorted(parts) == ["bar", "foo"]
     assert [b.name for b in parts["foo"].bundles] == ["foo.v0.1.0", "foo.v0.2.0"]
-    bar = package_from_config(cfg, "bar")
+    bar = package_model(cfg, "bar")
     assert bar.channels["stable"].head().name == "bar.v1.0.0"
     assert str(bar.channels["stable"].bundles["bar.v1.0.0"].version) == "1.0.0"
-    assert sorted(model_from_config(cfg)) == ["bar", "foo"]
-    assert [p.name for p in model_to_config(model_from_config(cfg)).packages] == ["bar", "foo"]
+    assert sorted(convert_to_model(cfg)) == ["bar", "foo"]
+    assert [p.name for p in convert_from_model(convert_to_model(cfg)).packages] == ["bar", "foo"]
