@@ -33,6 +33,10 @@ __all__ = ["load_bytes", "load_documents", "load_file", "load_fs", "parse_docume
 
 _BLOB_BOUNDARY = re.compile(rb"\}[ \t\r]*\n[ \t\r\n]*\{")
 _SNIFF = 4096
+# "-0" ending where a number may end; preceded by one of _BEFORE_NUMBER it is the number -0 (or, rarely,
+# text in a string, which only costs speed). Searched from the literal: a leading class makes re slow.
+_ZERO_AFTER_MINUS = re.compile(rb"-0(?![0-9.eE])")
+_BEFORE_NUMBER = frozenset(b":,[ \t\r\n")
 # How opm's JSON writer separates two blobs; long, so that bytes.find skips fast over base64 text.
 _OPM_BOUNDARY = b'}\n{\n    "schema": "'
 
@@ -62,6 +66,8 @@ def _parse_pieces(data: bytes, cuts: list[int]) -> list[Any]:
 
 
 def _json_stream(data: bytes, name: str) -> list[Any]:
+    if _has_negative_zero(data):  # orjson reads -0 as the integer 0; Go keeps float64 -0
+        return _json_stream_slow(data, name)
     # opm writes "}\n{" between blobs; outside strings that sequence only occurs between blobs, and
     # raw newlines cannot occur inside JSON strings, so splitting there is exact for valid input.
     cuts = []
@@ -79,10 +85,20 @@ def _json_stream(data: bytes, name: str) -> list[Any]:
         return _json_stream_slow(data, name)
 
 
+def _has_negative_zero(data: bytes) -> bool:
+    return any(
+        m.start() > 0 and data[m.start() - 1] in _BEFORE_NUMBER for m in _ZERO_AFTER_MINUS.finditer(data)
+    )
+
+
+def _go_int(text: str) -> int | float:
+    return -0.0 if text == "-0" else int(text)
+
+
 def _json_stream_slow(data: bytes, name: str) -> list[Any]:
     """Decode a JSON stream blob by blob; on failure fall back to YAML as apimachinery does."""
     text = data.decode("utf-8", errors="replace")
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=_go_int)
     docs: list[Any] = []
     pos = 0
     n = len(text)

@@ -269,3 +269,10 @@ def test_a_bundle_object_without_value_fails_the_load() -> None:
         'read bundle objects: package "p", bundle "b": parse property at index 0 as bundle object: '
         "unexpected end of JSON input"
     )
+
+
+def test_negative_zero_stays_negative_as_go_float64_keeps_it() -> None:
+    data = b'{"schema":"x.custom","name":"n","value":[-0, 0, -0.0],"date":"2024-01 -0"}\n'
+    out = to_json_bytes(load_bytes(data))
+    assert b'"value": [\n        -0,\n        0,\n        -0\n    ]' in out
+    assert to_json_bytes(load_bytes(out)) == out
