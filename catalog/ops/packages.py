@@ -8,10 +8,11 @@ proportional to the packages touched.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from catalog.declcfg import SCHEMA_BUNDLE, SCHEMA_CHANNEL, DeclarativeConfig
 from catalog.errors import CatalogError
+from catalog.validate import validate_config
 
 
 @dataclass(slots=True)
@@ -47,8 +48,6 @@ def has_package(cfg: DeclarativeConfig, name: str) -> bool:
 def drop_stale_deprecations(part: DeclarativeConfig) -> tuple[DeclarativeConfig, list[str]]:
     """Drop ``olm.deprecations`` entries naming a bundle or channel the package no longer has
     (an add pruned it, a deprecation truncated it); say which."""
-    from dataclasses import replace
-
     bundles = {b.name for b in part.bundles}
     channels = {c.name for c in part.channels}
     notes: list[str] = []
@@ -75,8 +74,6 @@ def drop_stale_deprecations(part: DeclarativeConfig) -> tuple[DeclarativeConfig,
 
 def validate_packages(parts: Mapping[str, DeclarativeConfig | None]) -> None:
     """Validate each new package on its own (opm validates per package); raise the first failure."""
-    from catalog.validate import validate_config
-
     for name in sorted(parts):
         part = parts[name]
         if part is None:
