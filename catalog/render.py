@@ -395,15 +395,17 @@ def expand_image_ref_template(template: str, package: str, name: str, version: s
 
 def render_bundle_dir(
     path: Path | str,
-    image_ref_template: str | None = None,
-    migrate_level: str = "none",
     *,
     image: str | None = None,
+    image_ref_template: str | None = None,
+    migrate_level: str = "none",
 ) -> d.Bundle:
     """A bundle directory as the one ``olm.bundle`` blob ``opm render <dir>`` prints.
 
-    ``image``: the pull spec of the bundle image this directory was unpacked from; the blob then
-    is what ``opm render <image>`` prints (the image recorded and listed in relatedImages).
+    ``image``: the pull spec of the bundle image this directory was unpacked from, taken verbatim;
+    the blob then is what ``opm render <image>`` prints (the image recorded and listed in
+    relatedImages). ``image_ref_template`` (``opm render --alpha-image-ref-template``) instead makes
+    the image from the bundle's ``{{.Package}}``, ``{{.Name}}`` and ``{{.Version}}``.
     """
     bundle = read_bundle_dir(path)
     properties = bundle_dir_properties(bundle)
@@ -455,7 +457,13 @@ def render_reference(
         )
     try:
         if is_bundle_dir(path):
-            return d.DeclarativeConfig(bundles=[render_bundle_dir(path, image_ref_template, migrate_level)])
+            return d.DeclarativeConfig(
+                bundles=[
+                    render_bundle_dir(
+                        path, image_ref_template=image_ref_template, migrate_level=migrate_level
+                    )
+                ]
+            )
         if path.is_dir():
             cfg = load_fs(path)
         else:
