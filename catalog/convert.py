@@ -351,7 +351,7 @@ def split_by_package(cfg: DeclarativeConfig) -> dict[str, DeclarativeConfig]:
     for d in cfg.deprecations:
         part(d.package).deprecations.append(d)
     for o in cfg.others:
-        part(o.package).others.append(o)
+        part(o.package or "").others.append(o)
     return parts
 
 

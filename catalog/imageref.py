@@ -156,6 +156,11 @@ class ImageRef:
         return self.tag_name_only()
 
 
+def pull_spec_digest(pull_spec: str) -> str:
+    """The digest of a pull spec pinned by digest (the text after ``@``), else ""."""
+    return pull_spec.split("@", 1)[1] if "@" in pull_spec else ""
+
+
 def validate_digest(digest: str) -> None:
     """Check a digest as go-digest's ``Digest.Validate`` does; raise ``ImageRefError`` if bad."""
     algorithm, sep, encoded = digest.partition(":")

@@ -19,6 +19,7 @@ from typing import IO, Any, Literal
 import orjson
 
 from catalog import declcfg as d
+from catalog.convert import split_by_package
 from catalog.errors import CatalogError
 from catalog.gosort import go_sort_slice
 from catalog.goyaml import dump_document
@@ -102,32 +103,9 @@ def iter_package_configs(
     cfg: d.DeclarativeConfig,
 ) -> tuple[list[str], dict[str, d.DeclarativeConfig], list[d.Meta]]:
     """opm's ``configsByPackage``: package names sorted, each package's blobs, package-less others."""
-    by_pkg: dict[str, d.DeclarativeConfig] = {}
-
-    def slot(name: str) -> d.DeclarativeConfig:
-        c = by_pkg.get(name)
-        if c is None:
-            c = by_pkg[name] = d.DeclarativeConfig()
-        return c
-
-    root_others: list[d.Meta] = []
-    for p in cfg.packages:
-        if p.name:
-            slot(p.name).packages.append(p)
-    for c in cfg.channels:
-        if c.package:
-            slot(c.package).channels.append(c)
-    for b in cfg.bundles:
-        if b.package:
-            slot(b.package).bundles.append(b)
-    for o in cfg.others:
-        if not o.package:
-            root_others.append(o)
-        else:
-            slot(o.package).others.append(o)
-    for dep in cfg.deprecations:
-        if dep.package:
-            slot(dep.package).deprecations.append(dep)
+    by_pkg = split_by_package(cfg)
+    loose = by_pkg.pop("", None)  # of the blobs without a package only the custom ones are written
+    root_others = loose.others if loose is not None else []
     names = sorted(by_pkg, key=lambda s: s.encode())
     return names, by_pkg, root_others
 

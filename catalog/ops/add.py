@@ -38,6 +38,7 @@ from catalog.declcfg import (
     RelatedImage,
 )
 from catalog.errors import CatalogError
+from catalog.imageref import pull_spec_digest
 from catalog.ops.graph import (
     GraphFields,
     aggregate,
@@ -189,21 +190,17 @@ def _prepare(item: BundleToAdd, max_openshift_version: bool) -> BundleToAdd:
     )
 
 
-def _digest(image: str) -> str:
-    return image.split("@", 1)[1] if "@" in image else ""
-
-
 def _drop_present(
     cfg: DeclarativeConfig, items: list[BundleToAdd], overwrite_latest: bool
 ) -> tuple[list[BundleToAdd], list[str]]:
     images = {b.image for b in cfg.bundles if b.image}
-    digests = {_digest(i) for i in images} - {""}
+    digests = {pull_spec_digest(i) for i in images} - {""}
     names = {(b.package, b.name) for b in cfg.bundles}
     keep: list[BundleToAdd] = []
     skipped: list[str] = []
     for item in items:
         b = item.bundle
-        present = b.image in images or (_digest(b.image) and _digest(b.image) in digests)
+        present = b.image in images or (pull_spec_digest(b.image) and pull_spec_digest(b.image) in digests)
         if not present and not overwrite_latest:
             present = (b.package, b.name) in names
         if present:

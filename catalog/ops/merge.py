@@ -13,14 +13,11 @@ from collections.abc import Callable, Sequence
 
 from catalog.declcfg import Bundle, DeclarativeConfig
 from catalog.errors import CatalogError
+from catalog.imageref import pull_spec_digest
 from catalog.ops.add import MODE_REPLACES, BundleToAdd, add_bundles
 from catalog.ops.deprecate import deprecate_bundles
 from catalog.ops.graph import bundle_csv, bundle_version, csv_graph_fields, entry_graph_fields
 from catalog.ops.packages import OpResult, package_config
-
-
-def _digest(image: str) -> str:
-    return image.split("@", 1)[1] if "@" in image else ""
 
 
 def bundle_to_add_from_catalog(cfg: DeclarativeConfig, bundle: Bundle) -> BundleToAdd:
@@ -55,11 +52,11 @@ def merge_catalogs(
     bundle image); by default they are read back from ``target``. ``require_digests`` refuses target
     bundles not pulled by digest, as IIB does.
     """
-    source_digests = {_digest(b.image) for b in source.bundles} - {""}
+    source_digests = {pull_spec_digest(b.image) for b in source.bundles} - {""}
     source_names = {b.name for b in source.bundles}
     missing: list[Bundle] = []
     for b in target.bundles:
-        digest = _digest(b.image)
+        digest = pull_spec_digest(b.image)
         if (digest and digest in source_digests) or b.name in source_names:
             continue
         if require_digests and not digest:
@@ -97,10 +94,10 @@ def merge_catalogs(
 
 def _latest_per_package(cfg: DeclarativeConfig, images: set[str]) -> list[str]:
     """Of the catalog's bundles with these images (or digests), the highest version per package."""
-    digests = {_digest(i) for i in images} - {""}
+    digests = {pull_spec_digest(i) for i in images} - {""}
     best: dict[str, Bundle] = {}
     for b in cfg.bundles:
-        if b.image not in images and not (_digest(b.image) and _digest(b.image) in digests):
+        if b.image not in images and not (pull_spec_digest(b.image) and pull_spec_digest(b.image) in digests):
             continue
         cur = best.get(b.package)
         if cur is None or bundle_version(b) > bundle_version(cur):
