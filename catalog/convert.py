@@ -29,6 +29,7 @@ from catalog.dns1123 import label_errors
 from catalog.errors import CatalogError
 from catalog.goquote import go_list, go_quote
 from catalog.imageref import ImageRefError, parse_normalized_named
+from catalog.jsonutil import compact
 from catalog.model import Bundle, Channel, Deprecation, Model, Package, parse_release
 from catalog.properties import PropertyParseError, parse_properties
 from catalog.semver import SemverError
@@ -273,8 +274,6 @@ def _apply_deprecations(cfg: DeclarativeConfig, model: Model, bundle_names: dict
 
 
 def _property_sort_key(p: Property) -> tuple[str, bytes]:
-    from catalog.jsonutil import compact
-
     return (p.type, compact(p.value))
 
 

@@ -24,7 +24,7 @@ from catalog.errors import CatalogError
 from catalog.gosort import go_sort_slice
 from catalog.jsonutil import compact_ordered, go_g, html_raw, marshal_html
 from catalog.load import load_fs
-from catalog.migrations import migrate
+from catalog.migrations import check_level, migrate
 
 __all__ = [
     "BundleAnnotations",
@@ -503,8 +503,6 @@ def render(
     migrate_level: str = "none",
 ) -> d.DeclarativeConfig:
     """``opm render ref...``: every reference's blobs, merged in order."""
-    from catalog.migrations import check_level
-
     check_level(migrate_level)
     out = d.DeclarativeConfig()
     for ref in refs:

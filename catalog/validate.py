@@ -9,6 +9,7 @@ from catalog.convert import convert_to_model
 from catalog.declcfg import DeclarativeConfig
 from catalog.errors import CatalogError
 from catalog.goquote import go_quote
+from catalog.load import load_fs
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +31,6 @@ def validate_dir(path: str | Path) -> ValidationResult:
     A path that does not exist or is not a directory raises CatalogError (opm refuses it before
     validating anything).
     """
-    from catalog.load import load_fs
-
     root = Path(path)
     if not root.exists():
         raise CatalogError(f"stat {path}: no such file or directory")
