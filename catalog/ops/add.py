@@ -32,7 +32,6 @@ from catalog.declcfg import (
     Channel,
     ChannelEntry,
     DeclarativeConfig,
-    Icon,
     Package,
     Property,
     RelatedImage,
@@ -52,6 +51,7 @@ from catalog.ops.graph import (
 from catalog.ops.ocp import MAX_OPENSHIFT_VERSION, needs_max_openshift_version
 from catalog.ops.packages import OpResult, commit, drop_stale_deprecations, package_config
 from catalog.ops.semver_mode import add_semver
+from catalog.sqlite.read import csv_icon
 
 MODE_REPLACES = "replaces"
 MODE_SEMVER = "semver"
@@ -480,26 +480,7 @@ def _refresh_package_blob(part: DeclarativeConfig, pkg: str) -> DeclarativeConfi
     heads = channel_heads([channel])
     head = next((b for b in part.bundles if b.name in heads), None)
     csv = bundle_csv(head) if head else None
-    icons = ((csv or {}).get("spec") or {}).get("icon") or []
-    if icons and isinstance(icons[0], dict) and icons[0].get("base64data"):
-        icon = _icon(icons[0])
-        if icon is not None:
-            package = replace(package, icon=icon)
+    icon = csv_icon(csv)
+    if icon is not None:
+        package = replace(package, icon=icon)
     return replace(part, packages=[package, *part.packages[1:]])
-
-
-def _icon(raw: dict) -> Icon | None:
-    import base64
-    import binascii
-
-    data = str(raw.get("base64data") or "")
-    for candidate in (data, data.replace(" ", "")):
-        try:
-            decoded = base64.b64decode(candidate, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-        if decoded:
-            return Icon(
-                base64data=base64.b64encode(decoded).decode(), mediatype=str(raw.get("mediatype") or "")
-            )
-    return None

@@ -371,17 +371,22 @@ class _Reader:
     def _icon(self, head: _StoredBundle | None) -> Icon | None:
         if head is None:
             return None
-        csv = _csv_of(head) or _csv_column(head)
-        icons = ((csv or {}).get("spec") or {}).get("icon") or []
-        if not icons or not isinstance(icons[0], dict):
-            return None
-        data = str(icons[0].get("base64data") or "")
-        raw = _b64decode(data)
-        if raw is None:
-            raw = _b64decode(data.replace(" ", ""))
-        if not raw:
-            return None
-        return Icon(base64data=base64.b64encode(raw).decode(), mediatype=str(icons[0].get("mediatype") or ""))
+        return csv_icon(_csv_of(head) or _csv_column(head))
+
+
+def csv_icon(csv: dict[str, Any] | None) -> Icon | None:
+    """The package icon opm migrate takes from a CSV: its first ``spec.icon``, the data re-encoded
+    (spaces dropped when that is what makes it base64); None when there is none that decodes."""
+    icons = ((csv or {}).get("spec") or {}).get("icon") or []
+    if not icons or not isinstance(icons[0], dict):
+        return None
+    data = str(icons[0].get("base64data") or "")
+    raw = _b64decode(data)
+    if raw is None:
+        raw = _b64decode(data.replace(" ", ""))
+    if not raw:
+        return None
+    return Icon(base64data=base64.b64encode(raw).decode(), mediatype=str(icons[0].get("mediatype") or ""))
 
 
 def _b64decode(data: str) -> bytes | None:
