@@ -9,6 +9,7 @@ instead of its ``olm.bundle.object`` properties; a bundle that already has one i
 from __future__ import annotations
 
 import binascii
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -16,8 +17,9 @@ import orjson
 from catalog import declcfg as d
 from catalog.csv_metadata import csv_metadata_value
 from catalog.errors import CatalogError
+from catalog.goyaml import load_one
 
-__all__ = ["LEVELS", "bundle_csv", "check_level", "help_text", "migrate"]
+__all__ = ["LEVELS", "bundle_csv", "bundle_objects", "check_level", "help_text", "migrate"]
 
 LEVELS: dict[str, str] = {
     "none": "do nothing",
@@ -45,8 +47,9 @@ def check_level(level: str) -> list[str]:
     return names[: names.index(level) + 1]
 
 
-def bundle_csv(bundle: d.Bundle) -> dict[str, Any] | None:
-    """The first ClusterServiceVersion among a bundle's ``olm.bundle.object`` payloads, parsed."""
+def bundle_objects(bundle: d.Bundle) -> Iterator[dict[str, Any]]:
+    """The manifests a bundle carries as ``olm.bundle.object`` properties, decoded (JSON, else
+    YAML); payloads that decode to no object are skipped, as opm skips them."""
     for prop in bundle.properties:
         if prop.type != d.PROP_BUNDLE_OBJECT or not isinstance(prop.value, dict):
             continue
@@ -60,13 +63,18 @@ def bundle_csv(bundle: d.Bundle) -> dict[str, Any] | None:
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            from catalog.goyaml import load_one
-
             try:
                 obj = load_one(raw)
-            except Exception:  # not YAML either: opm skips objects it cannot read
+            except Exception:  # not YAML either
                 continue
-        if isinstance(obj, dict) and obj.get("kind") == "ClusterServiceVersion":
+        if isinstance(obj, dict):
+            yield obj
+
+
+def bundle_csv(bundle: d.Bundle) -> dict[str, Any] | None:
+    """The first ClusterServiceVersion among a bundle's ``olm.bundle.object`` payloads, parsed."""
+    for obj in bundle_objects(bundle):
+        if obj.get("kind") == "ClusterServiceVersion":
             return obj
     return None
 

@@ -2,6 +2,8 @@
 
 Each takes a DeclarativeConfig, works only on the packages it touches, validates those, and returns
 an :class:`OpResult` (``config``, ``changed``, ``removed``, ``notes``); errors are CatalogError.
+Also exported: helpers around them (``clear_non_head_objects``, ``bundle_to_add_from_catalog``,
+``package_config``, ``split_by_package``), which return what their names say.
 """
 
 from catalog.convert import split_by_package

@@ -38,11 +38,11 @@ from catalog.declcfg import (
 )
 from catalog.errors import CatalogError
 from catalog.imageref import pull_spec_digest
+from catalog.migrations import bundle_csv
 from catalog.ops.graph import (
     GraphFields,
     aggregate,
     build_id_compare,
-    bundle_csv,
     bundle_version,
     channel_heads,
     csv_graph_fields,

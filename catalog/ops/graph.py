@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from catalog import semver
 from catalog.declcfg import (
-    PROP_BUNDLE_OBJECT,
     PROP_PACKAGE,
     Bundle,
     Channel,
@@ -58,27 +53,6 @@ def _build_as_prerelease(v: semver.Version) -> semver.Version:
             f"failed to convert build-id of {v} to prerelease version for comparison: {exc}"
         ) from None
     return semver.Version(1, 0, 0, pre)
-
-
-def bundle_objects(bundle: Bundle) -> Iterable[dict[str, Any]]:
-    """The manifests a bundle carries as ``olm.bundle.object`` properties, decoded."""
-    for p in bundle.properties:
-        if p.type != PROP_BUNDLE_OBJECT or not isinstance(p.value, dict):
-            continue
-        try:
-            obj = orjson.loads(base64.b64decode(str(p.value.get("data") or "")))
-        except (binascii.Error, ValueError):
-            continue
-        if isinstance(obj, dict):
-            yield obj
-
-
-def bundle_csv(bundle: Bundle) -> dict[str, Any] | None:
-    """The ClusterServiceVersion among the bundle's objects, if it carries them."""
-    for obj in bundle_objects(bundle):
-        if obj.get("kind") == "ClusterServiceVersion":
-            return obj
-    return None
 
 
 @dataclass(slots=True)

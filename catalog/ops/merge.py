@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from catalog.declcfg import Bundle, DeclarativeConfig
 from catalog.errors import CatalogError
 from catalog.imageref import pull_spec_digest
+from catalog.migrations import bundle_csv
 from catalog.ops.add import MODE_REPLACES, BundleToAdd, add_bundles
 from catalog.ops.deprecate import deprecate_bundles
-from catalog.ops.graph import bundle_csv, bundle_version, csv_graph_fields, entry_graph_fields
+from catalog.ops.graph import bundle_version, csv_graph_fields, entry_graph_fields
 from catalog.ops.packages import OpResult, package_config
 
 

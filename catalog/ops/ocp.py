@@ -9,7 +9,7 @@ step commands, in ``iib_steps.resolve``; :func:`catalog.ops.merge.merge_catalogs
 from __future__ import annotations
 
 from catalog.declcfg import Bundle
-from catalog.ops.graph import bundle_objects
+from catalog.migrations import bundle_objects
 
 MAX_OPENSHIFT_VERSION = "olm.maxOpenShiftVersion"
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 
 from catalog.declcfg import Bundle, Channel, ChannelEntry, DeclarativeConfig, Package
 from catalog.errors import CatalogError
-from catalog.ops.graph import bundle_csv, bundle_version, bundle_version_text, csv_graph_fields
+from catalog.migrations import bundle_csv
+from catalog.ops.graph import bundle_version, bundle_version_text, csv_graph_fields
 
 
 @dataclass(slots=True)

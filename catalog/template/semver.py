@@ -17,7 +17,7 @@ from catalog import semver
 from catalog.declcfg import PROP_PACKAGE, Channel, ChannelEntry, DeclarativeConfig, Icon, Package
 from catalog.errors import CatalogError
 from catalog.goquote import go_quote
-from catalog.ops.graph import bundle_csv
+from catalog.migrations import bundle_csv
 from catalog.template.basic import BundleRenderer
 
 SCHEMA_SEMVER = "olm.semver"
