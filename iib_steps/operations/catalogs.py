@@ -75,8 +75,7 @@ def render_bundle(bundle_dir: Path, image: str) -> Any:
     from catalog.render import bundle_annotations, render_bundle_dir
 
     try:
-        # A template without actions expands to itself: the image reference of the bundle.
-        bundle = render_bundle_dir(bundle_dir, image_ref_template=image)
+        bundle = render_bundle_dir(bundle_dir, image=image)
         annotations = bundle_annotations(bundle_dir)
     except CatalogError as exc:
         raise StepError(f"the bundle image {image} cannot be rendered: {exc}") from None
