@@ -10,10 +10,8 @@ from iib_steps.errors import StepError
 from iib_steps.operations import catalogs
 from iib_steps.operations.common import (
     Context,
-    build_and_push_index,
-    index_results,
+    build_push_and_overwrite,
     load_index_catalog,
-    overwrite_from_index,
     prepare_request_for_build,
     report_index_done,
     resolve_bundles,
@@ -131,20 +129,18 @@ def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
 
     catalogs.validate(catalog)
     catalogs.write_packages(catalog, configs, changed)
-    tags = rs.output_tags(ctx.request_id, req.build_tags)
-    built = build_and_push_index(
+    fields, results = build_push_and_overwrite(
         ctx,
         prepared,
         configs,
-        tags=tags,
+        build_tags=req.build_tags,
         changed_packages=changed,
-        previous_index=prepared.from_index.resolved if prepared.from_index and layout_kept else None,
+        layout_kept=layout_kept,
+        index=req.from_index,
+        index_resolved=prepared.from_index.resolved if prepared.from_index else None,
+        overwrite=bool(req.overwrite_from_index and req.from_index and prepared.from_index),
+        token=token,
     )
-    overwritten = False
-    if req.overwrite_from_index and req.from_index and prepared.from_index:
-        overwrite_from_index(ctx, req.from_index, prepared.from_index.resolved or "", built, token)
-        overwritten = True
-    fields, results = index_results(ctx, prepared, built, from_index=req.from_index, overwritten=overwritten)
     fields.update(
         bundles=resolved,
         bundle_mapping=prepared.bundle_mapping,

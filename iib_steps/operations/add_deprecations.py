@@ -12,12 +12,10 @@ from iib_steps.errors import StepError
 from iib_steps.operations import catalogs
 from iib_steps.operations.common import (
     Context,
-    build_and_push_index,
+    build_push_and_overwrite,
     check_overwrite_token,
-    index_results,
     load_index_catalog,
-    overwrite_from_index,
-    prepare_request_for_build,
+    prepare_and_extract,
     report_index_done,
 )
 
@@ -54,16 +52,7 @@ class AddDeprecationsRequest:
 def run(ctx: Context, req: AddDeprecationsRequest) -> dict[str, Any]:
     schema, token = req.check()
     check_overwrite_token(ctx, req.from_index, token)
-    prepared = prepare_request_for_build(
-        ctx,
-        from_index=req.from_index,
-        binary_image=req.binary_image,
-        add_arches=req.add_arches,
-        distribution_scope=req.distribution_scope,
-    )
-    assert prepared.from_index is not None
-    configs = ctx.subdir("configs")
-    ctx.images.extract_catalog(prepared.from_index.resolved, configs)
+    prepared, configs = prepare_and_extract(ctx, req)
     catalog, layout_kept = load_index_catalog(configs)
     package = req.operator_package or ""
     if package not in catalog.package_names():
@@ -73,19 +62,18 @@ def run(ctx: Context, req: AddDeprecationsRequest) -> dict[str, Any]:
     catalog = catalogs.add_deprecations(catalog, package, schema).config
     catalogs.validate(catalog)
     catalogs.write_packages(catalog, configs, [package])
-    built = build_and_push_index(
+    fields, results = build_push_and_overwrite(
         ctx,
         prepared,
         configs,
-        tags=rs.output_tags(ctx.request_id, req.build_tags),
+        build_tags=req.build_tags,
         changed_packages=[package],
-        previous_index=prepared.from_index.resolved if layout_kept else None,
+        layout_kept=layout_kept,
+        index=req.from_index,
+        index_resolved=prepared.from_index.resolved,
+        overwrite=req.overwrite_from_index,
+        token=token,
     )
-    overwritten = False
-    if req.overwrite_from_index:
-        overwrite_from_index(ctx, req.from_index or "", prepared.from_index.resolved or "", built, token)
-        overwritten = True
-    fields, results = index_results(ctx, prepared, built, from_index=req.from_index, overwritten=overwritten)
     fields.update(operator_package=package, build_tags=req.build_tags, state="complete", state_reason=DONE)
     report_index_done(ctx, fields, DONE)
     return ctx.finish("add-deprecations", fields, results)

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -329,6 +329,60 @@ def index_results(
         "indexImageDigests": " ".join(built.arch_digests.values()),
     }
     return fields, results
+
+
+class FromIndexRequest(Protocol):
+    """The request fields an operation on an existing ``from_index`` prepares its build from."""
+
+    from_index: str | None
+    binary_image: str | None
+    add_arches: list[str]
+    distribution_scope: str | None
+
+
+def prepare_and_extract(ctx: Context, req: FromIndexRequest) -> tuple[Prepared, Path]:
+    """Prepare the build from ``req.from_index`` (which must be set); extract its catalog to ``configs``."""
+    prepared = prepare_request_for_build(
+        ctx,
+        from_index=req.from_index,
+        binary_image=req.binary_image,
+        add_arches=req.add_arches,
+        distribution_scope=req.distribution_scope,
+    )
+    assert prepared.from_index is not None
+    configs = ctx.subdir("configs")
+    ctx.images.extract_catalog(prepared.from_index.resolved, configs)
+    return prepared, configs
+
+
+def build_push_and_overwrite(
+    ctx: Context,
+    prepared: Prepared,
+    configs: Path,
+    *,
+    build_tags: list[str],
+    changed_packages: Iterable[str],
+    layout_kept: bool,
+    index: str | None,
+    index_resolved: str | None,
+    overwrite: bool,
+    token: rs.OverwriteToken | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Build and push the index image, overwrite ``index`` when asked, and return ``index_results``.
+
+    Layers of ``prepared.from_index`` are reused only when its catalog layout was kept.
+    """
+    built = build_and_push_index(
+        ctx,
+        prepared,
+        configs,
+        tags=rs.output_tags(ctx.request_id, build_tags),
+        changed_packages=changed_packages,
+        previous_index=prepared.from_index.resolved if prepared.from_index and layout_kept else None,
+    )
+    if overwrite:
+        overwrite_from_index(ctx, index or "", index_resolved or "", built, token)
+    return index_results(ctx, prepared, built, from_index=index, overwritten=overwrite)
 
 
 def report_index_done(

@@ -11,12 +11,10 @@ from iib_steps.errors import StepError
 from iib_steps.operations import catalogs
 from iib_steps.operations.common import (
     Context,
-    build_and_push_index,
+    build_push_and_overwrite,
     check_overwrite_token,
-    index_results,
     load_index_catalog,
-    overwrite_from_index,
-    prepare_request_for_build,
+    prepare_and_extract,
     report_index_done,
 )
 
@@ -67,16 +65,7 @@ def run(ctx: Context, req: FbcRequest) -> dict[str, Any]:
         fbc_fragments_resolved=resolved,
         fbc_fragment_resolved=resolved[0] if req.used_fbc_fragment else None,
     )
-    prepared = prepare_request_for_build(
-        ctx,
-        from_index=req.from_index,
-        binary_image=req.binary_image,
-        add_arches=req.add_arches,
-        distribution_scope=req.distribution_scope,
-    )
-    assert prepared.from_index is not None
-    configs = ctx.subdir("configs")
-    ctx.images.extract_catalog(prepared.from_index.resolved, configs)
+    prepared, configs = prepare_and_extract(ctx, req)
     changed: list[str] = []
     for i, fragment in enumerate(resolved, start=1):
         frag_dir = ctx.subdir(f"fbc-fragment-{i}")
@@ -95,20 +84,19 @@ def run(ctx: Context, req: FbcRequest) -> dict[str, Any]:
             changed.append(package)
     catalog, layout_kept = load_index_catalog(configs)
     catalogs.validate(catalog)
-    built = build_and_push_index(
+    fields, results = build_push_and_overwrite(
         ctx,
         prepared,
         configs,
-        tags=rs.output_tags(ctx.request_id, req.build_tags),
+        build_tags=req.build_tags,
         changed_packages=changed,
-        previous_index=prepared.from_index.resolved if layout_kept else None,
+        layout_kept=layout_kept,
+        index=req.from_index,
+        index_resolved=prepared.from_index.resolved,
+        overwrite=req.overwrite_from_index,
+        token=token,
     )
-    overwritten = False
-    if req.overwrite_from_index:
-        overwrite_from_index(ctx, req.from_index or "", prepared.from_index.resolved or "", built, token)
-        overwritten = True
     done = f"The {len(resolved)} FBC fragment(s) were successfully added in the index image"
-    fields, results = index_results(ctx, prepared, built, from_index=req.from_index, overwritten=overwritten)
     fields.update(
         fbc_fragment=req.fbc_fragment,
         fbc_fragment_resolved=resolved[0] if req.used_fbc_fragment else None,

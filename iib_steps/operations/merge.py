@@ -10,12 +10,10 @@ from iib_steps.errors import StepError
 from iib_steps.operations import catalogs
 from iib_steps.operations.common import (
     Context,
-    build_and_push_index,
+    build_push_and_overwrite,
     check_overwrite_token,
     index_facts,
-    index_results,
     load_index_catalog,
-    overwrite_from_index,
     prepare_request_for_build,
 )
 
@@ -144,20 +142,17 @@ def run(ctx: Context, req: MergeRequest) -> dict[str, Any]:
 
     catalogs.validate(catalog)
     catalogs.write_packages(catalog, configs, changed)
-    built = build_and_push_index(
+    fields, results = build_push_and_overwrite(
         ctx,
         prepared,
         configs,
-        tags=rs.output_tags(ctx.request_id, req.build_tags),
+        build_tags=req.build_tags,
         changed_packages=changed,
-        previous_index=prepared.from_index.resolved if layout_kept else None,
-    )
-    overwritten = False
-    if req.overwrite_target_index and target:
-        overwrite_from_index(ctx, req.target_index or "", target.resolved or "", built, token)
-        overwritten = True
-    fields, results = index_results(
-        ctx, prepared, built, from_index=req.target_index, overwritten=overwritten
+        layout_kept=layout_kept,
+        index=req.target_index,
+        index_resolved=target.resolved if target else None,
+        overwrite=bool(req.overwrite_target_index and target),
+        token=token,
     )
     fields.update(
         source_from_index=req.source_from_index,
