@@ -14,11 +14,11 @@ import os
 import random
 import resource
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from bench.local_registry import cpu_seconds, start_registry
 from iib_steps.images import build_index_image, extract_index_catalog
 from iib_steps.images.layers import DEFAULT_LEVEL, LayerSpec, gzip_stream, tar_stream
 from iib_steps.images.registry import RegistryClient
@@ -97,40 +97,6 @@ def _size(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
-def _registry(tmp: Path) -> tuple[subprocess.Popen, str]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = {
-        "version": 0.1,
-        "log": {"level": "error", "accesslog": {"disabled": True}},
-        "storage": {"filesystem": {"rootdirectory": str(tmp / "storage")}},
-        "http": {"addr": f"127.0.0.1:{port}", "secret": "bench"},
-    }
-    (tmp / "config.yml").write_text(json.dumps(config))
-    proc = subprocess.Popen(
-        ["/usr/bin/docker-registry", "serve", str(tmp / "config.yml")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import requests
-
-    for _ in range(200):
-        try:
-            requests.get(f"http://127.0.0.1:{port}/v2/", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    return proc, f"127.0.0.1:{port}"
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run() -> list[dict]:
     from tests.iib_steps.images.conftest import make_binary_image
 
@@ -140,7 +106,7 @@ def run() -> list[dict]:
 
     # Baseline: tar the catalog and gzip it once, on one thread, at the same level.
     with tempfile.TemporaryFile() as out:
-        started, cpu = time.perf_counter(), _cpu()
+        started, cpu = time.perf_counter(), cpu_seconds()
         _, _, gz_size, _ = gzip_stream(
             tar_stream(LayerSpec.directory(catalog)), out, DEFAULT_LEVEL, threads=1
         )
@@ -148,12 +114,12 @@ def run() -> list[dict]:
     rows.append(
         {"name": "gzip catalog once (1 thread)", "catalog_mb": round(size / 2**20, 1),
          "gzip_mb": round(gz_size / 2**20, 1), "level": DEFAULT_LEVEL, "wall_s": round(gzip_once, 2),
-         "cpu_s": round(_cpu() - cpu, 2)}
+         "cpu_s": round(cpu_seconds() - cpu, 2)}
     )  # fmt: skip
 
     with tempfile.TemporaryDirectory(prefix="bench-images-") as tmp_s:
         tmp = Path(tmp_s)
-        proc, host = _registry(tmp)
+        proc, host = start_registry(tmp)
         try:
             client = RegistryClient(auth=None, insecure=[host], retry=RetryPolicy(3, 0.1, 1))
             make_binary_image(f"{host}/opm:v1", tmp / "bin", client, arches=ARCHES)
@@ -163,13 +129,13 @@ def run() -> list[dict]:
             }
             for name, dest in (("build+push 4 arches", "index:1"), ("rebuild, nothing changed", "index:2")):
                 before = client.bytes_uploaded
-                started, cpu = time.perf_counter(), _cpu()
+                started, cpu = time.perf_counter(), cpu_seconds()
                 result = build_index_image(
                     f"{host}/opm:v1", catalog, [f"{host}/{dest}"], labels=labels, client=client
                 )
                 wall = time.perf_counter() - started
                 rows.append(
-                    {"name": name, "wall_s": round(wall, 2), "cpu_s": round(_cpu() - cpu, 2),
+                    {"name": name, "wall_s": round(wall, 2), "cpu_s": round(cpu_seconds() - cpu, 2),
                      "x_gzip_once": round(wall / gzip_once, 2),
                      "uploaded_mb": round((client.bytes_uploaded - before) / 2**20, 1), "blobs": result.blobs,
                      "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}

@@ -9,15 +9,14 @@ changed group is packed and uploaded), and the same add on an index laid out as 
 
 from __future__ import annotations
 
-import json
 import os
 import resource
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from bench.gen_catalog import generated_catalog
+from bench.local_registry import cpu_seconds, start_registry
 from iib_steps.config import Settings
 from iib_steps.images.build import build_bundle_image
 from iib_steps.images.registry import RegistryClient
@@ -31,40 +30,6 @@ ARCHES = ("amd64", "arm64", "ppc64le", "s390x")
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT.parent / "shared" / "testdata" / "bundles" / "bpfman-operator-0.5.6"
 OCP = "v4.19"
-
-
-def _registry(tmp: Path) -> tuple[subprocess.Popen, str]:
-    import socket
-
-    import requests
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = {
-        "version": 0.1,
-        "log": {"level": "error", "accesslog": {"disabled": True}},
-        "storage": {"filesystem": {"rootdirectory": str(tmp / "storage")}},
-        "http": {"addr": f"127.0.0.1:{port}", "secret": "bench"},
-    }
-    (tmp / "config.yml").write_text(json.dumps(config))
-    proc = subprocess.Popen(
-        ["/usr/bin/docker-registry", "serve", str(tmp / "config.yml")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(200):
-        try:
-            requests.get(f"http://127.0.0.1:{port}/v2/", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    return proc, f"127.0.0.1:{port}"
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _rss_mb() -> int:
@@ -111,12 +76,12 @@ def _add(
         settings, reporter, request_id=rid, workdir=tmp / f"work-{rid}", images=ImageIO(settings, client)
     )
     before = client.bytes_uploaded
-    started, cpu = time.perf_counter(), _cpu()
+    started, cpu = time.perf_counter(), cpu_seconds()
     data = add_op.run(ctx, add_op.AddRequest(bundles=[bundle], from_index=f"{host}/index:{tag}"))
     wall = time.perf_counter() - started
     return {
         "wall_s": round(wall, 2),
-        "cpu_s": round(_cpu() - cpu, 2),
+        "cpu_s": round(cpu_seconds() - cpu, 2),
         "uploaded_mb": round((client.bytes_uploaded - before) / 2**20, 2),
         "max_rss_mb": _rss_mb(),
         "arches": len(data["arches"]),
@@ -133,7 +98,7 @@ def run() -> list[dict]:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-steps-") as tmp_s:
         tmp = Path(tmp_s)
-        proc, host = _registry(tmp)
+        proc, host = start_registry(tmp)
         os.environ["IIB_INSECURE_REGISTRIES"] = host
         try:
             client = RegistryClient(auth=None, insecure=[host], retry=RetryPolicy(3, 0.1, 1))
