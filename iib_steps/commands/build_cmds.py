@@ -11,8 +11,10 @@ request id are given.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -63,6 +65,9 @@ Overwrite = Annotated[bool, typer.Option("--overwrite-from-index", help="Copy th
 TokenFile = Annotated[
     Path | None, typer.Option("--overwrite-from-index-token-file", help="File holding user:token.")
 ]
+DeprecationList = Annotated[list[str] | None, typer.Option("--deprecation-list")]
+GraphUpdateMode = Annotated[str | None, typer.Option("--graph-update-mode")]
+Organization = Annotated[str | None, typer.Option("--organization")]
 TOKEN_ENV = "IIB_OVERWRITE_FROM_INDEX_TOKEN"
 
 
@@ -129,6 +134,60 @@ RegistryAuths = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class StepOptions:
+    """The options every step command takes (settings, status reporting, scratch and result paths)."""
+
+    config: Path | None = None
+    registry: str | None = None
+    request_id: str | None = None
+    status_api_url: str | None = None
+    workdir: Path | None = None
+    result: list[str] | None = None
+    results_dir: Path | None = None
+    request_json: Path | None = None
+
+
+_STEP_PARAMS = [
+    inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=option)
+    for name, option in (
+        ("config", ConfigFile),
+        ("registry", Registry),
+        ("request_id", RequestId),
+        ("status_api_url", StatusUrl),
+        ("workdir", Workdir),
+        ("result", ResultOpt),
+        ("results_dir", ResultsDir),
+        ("request_json", RequestJson),
+    )
+]
+
+
+def step_command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register ``func`` as ``iib-step NAME``, with the options of ``StepOptions`` after its own.
+
+    ``func`` declares its own options and takes the shared ones as one ``step: StepOptions`` argument.
+    """
+
+    def register(func: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(func, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name != "step"]
+
+        def command(**kwargs: Any) -> None:
+            step = StepOptions(**{p.name: kwargs.pop(p.name) for p in _STEP_PARAMS})
+            func(**kwargs, step=step)
+
+        command.__signature__ = signature.replace(parameters=[*own, *_STEP_PARAMS])  # type: ignore[attr-defined]
+        command.__name__ = func.__name__
+        command.__qualname__ = func.__qualname__
+        command.__doc__ = func.__doc__
+        command.__module__ = func.__module__
+        app.command(name)(command)
+        return func
+
+    return register
+
+
 def _settings(config: Path | None, registry: str | None) -> Settings:
     settings = load_settings(config)
     if registry:
@@ -137,23 +196,16 @@ def _settings(config: Path | None, registry: str | None) -> Settings:
 
 
 def _run(
-    *,
-    config: Path | None,
-    registry: str | None,
-    request_id: str | None,
-    status_api_url: str | None,
-    workdir: Path | None,
-    result: list[str] | None,
-    results_dir: Path | None,
-    request_json: Path | None,
+    step: StepOptions,
     body: Callable[[Context], T],
+    *,
     registry_auths: dict[str, Any] | None = None,
 ) -> T:
     """Set up a step, run ``body``; on failure PATCH ``failed`` and re-raise as one line."""
-    settings = _settings(config, registry)
+    settings = _settings(step.config, step.registry)
     reporter = Reporter(
-        status_api_url,
-        request_id,
+        step.status_api_url,
+        step.request_id,
         token=settings.status_api_token(),
         attempts=settings.total_attempts,
         delay=settings.retry_delay,
@@ -163,11 +215,11 @@ def _run(
     ctx = Context.create(
         settings,
         reporter,
-        request_id=request_id,
-        workdir=workdir,
-        result_paths=_result_paths(result),
-        results_dir=results_dir,
-        request_json_path=request_json,
+        request_id=step.request_id,
+        workdir=step.workdir,
+        result_paths=_result_paths(step.result),
+        results_dir=step.results_dir,
+        request_json_path=step.request_json,
         images=ImageIO(settings, registry_auths=registry_auths) if registry_auths else None,
     )
     try:
@@ -188,30 +240,24 @@ def _echo_done(data: Any) -> None:
 
 
 # -- commands -----------------------------------------------------------------------------------------
-@app.command("add")
+@step_command("add")
 def add(
     bundles: Annotated[list[str] | None, typer.Option("--bundles", help="Bundle images to add.")] = None,
     from_index: FromIndex = None,
     binary_image: BinaryImage = None,
     add_arches: AddArches = None,
     distribution_scope: Scope = None,
-    deprecation_list: Annotated[list[str] | None, typer.Option("--deprecation-list")] = None,
+    deprecation_list: DeprecationList = None,
     build_tags: BuildTags = None,
-    graph_update_mode: Annotated[str | None, typer.Option("--graph-update-mode")] = None,
+    graph_update_mode: GraphUpdateMode = None,
     check_related_images: Annotated[
         bool | None, typer.Option("--check-related-images/--no-check-related-images")
     ] = None,
-    organization: Annotated[str | None, typer.Option("--organization")] = None,
+    organization: Organization = None,
     overwrite_from_index: Overwrite = False,
     overwrite_from_index_token_file: TokenFile = None,
-    config: ConfigFile = None,
-    registry: Registry = None,
-    request_id: RequestId = None,
-    status_api_url: StatusUrl = None,
-    workdir: Workdir = None,
-    result: ResultOpt = None,
-    results_dir: ResultsDir = None,
-    request_json: RequestJson = None,
+    *,
+    step: StepOptions,
 ) -> None:
     """Add bundles to an index image (IIB's add request)."""
     req = add_op.AddRequest(
@@ -228,22 +274,10 @@ def add(
         overwrite_from_index=overwrite_from_index,
         overwrite_from_index_token=_token(overwrite_from_index_token_file),
     )
-    _echo_done(
-        _run(
-            config=config,
-            registry=registry,
-            request_id=request_id,
-            status_api_url=status_api_url,
-            workdir=workdir,
-            result=result,
-            results_dir=results_dir,
-            request_json=request_json,
-            body=lambda ctx: add_op.run(ctx, req),
-        )
-    )
+    _echo_done(_run(step, lambda ctx: add_op.run(ctx, req)))
 
 
-@app.command("rm")
+@step_command("rm")
 def rm(
     operators: Annotated[list[str] | None, typer.Option("--operators", help="Packages to remove.")] = None,
     from_index: FromIndex = None,
@@ -253,14 +287,8 @@ def rm(
     build_tags: BuildTags = None,
     overwrite_from_index: Overwrite = False,
     overwrite_from_index_token_file: TokenFile = None,
-    config: ConfigFile = None,
-    registry: Registry = None,
-    request_id: RequestId = None,
-    status_api_url: StatusUrl = None,
-    workdir: Workdir = None,
-    result: ResultOpt = None,
-    results_dir: ResultsDir = None,
-    request_json: RequestJson = None,
+    *,
+    step: StepOptions,
 ) -> None:
     """Remove operators (packages) from an index image (IIB's rm request)."""
     req = rm_op.RmRequest(
@@ -273,22 +301,10 @@ def rm(
         overwrite_from_index=overwrite_from_index,
         overwrite_from_index_token=_token(overwrite_from_index_token_file),
     )
-    _echo_done(
-        _run(
-            config=config,
-            registry=registry,
-            request_id=request_id,
-            status_api_url=status_api_url,
-            workdir=workdir,
-            result=result,
-            results_dir=results_dir,
-            request_json=request_json,
-            body=lambda ctx: rm_op.run(ctx, req),
-        )
-    )
+    _echo_done(_run(step, lambda ctx: rm_op.run(ctx, req)))
 
 
-@app.command("fbc-operations")
+@step_command("fbc-operations")
 def fbc_operations(
     fbc_fragments: Annotated[
         list[str] | None, typer.Option("--fbc-fragments", help="Fragment images.")
@@ -301,14 +317,8 @@ def fbc_operations(
     build_tags: BuildTags = None,
     overwrite_from_index: Overwrite = False,
     overwrite_from_index_token_file: TokenFile = None,
-    config: ConfigFile = None,
-    registry: Registry = None,
-    request_id: RequestId = None,
-    status_api_url: StatusUrl = None,
-    workdir: Workdir = None,
-    result: ResultOpt = None,
-    results_dir: ResultsDir = None,
-    request_json: RequestJson = None,
+    *,
+    step: StepOptions,
 ) -> None:
     """Replace packages of an index image with those of FBC fragment images (IIB's fbc-operations)."""
     req = fbc_op.FbcRequest(
@@ -322,35 +332,17 @@ def fbc_operations(
         overwrite_from_index=overwrite_from_index,
         overwrite_from_index_token=_token(overwrite_from_index_token_file),
     )
-    _echo_done(
-        _run(
-            config=config,
-            registry=registry,
-            request_id=request_id,
-            status_api_url=status_api_url,
-            workdir=workdir,
-            result=result,
-            results_dir=results_dir,
-            request_json=request_json,
-            body=lambda ctx: fbc_op.run(ctx, req),
-        )
-    )
+    _echo_done(_run(step, lambda ctx: fbc_op.run(ctx, req)))
 
 
-@app.command("create-empty-index")
+@step_command("create-empty-index")
 def create_empty_index(
     from_index: FromIndex = None,
     binary_image: BinaryImage = None,
     labels: Annotated[str | None, typer.Option("--labels", help="JSON object of extra labels.")] = None,
     distribution_scope: Scope = None,
-    config: ConfigFile = None,
-    registry: Registry = None,
-    request_id: RequestId = None,
-    status_api_url: StatusUrl = None,
-    workdir: Workdir = None,
-    result: ResultOpt = None,
-    results_dir: ResultsDir = None,
-    request_json: RequestJson = None,
+    *,
+    step: StepOptions,
 ) -> None:
     """An index image like from_index with no operators (IIB's create-empty-index)."""
     req = empty_op.CreateEmptyRequest(
@@ -359,43 +351,25 @@ def create_empty_index(
         labels=_json_object(labels, "labels"),
         distribution_scope=distribution_scope or None,
     )
-    _echo_done(
-        _run(
-            config=config,
-            registry=registry,
-            request_id=request_id,
-            status_api_url=status_api_url,
-            workdir=workdir,
-            result=result,
-            results_dir=results_dir,
-            request_json=request_json,
-            body=lambda ctx: empty_op.run(ctx, req),
-        )
-    )
+    _echo_done(_run(step, lambda ctx: empty_op.run(ctx, req)))
 
 
-@app.command("merge-index-image")
+@step_command("merge-index-image")
 def merge_index_image(
     source_from_index: Annotated[str | None, typer.Option("--source-from-index")] = None,
     target_index: Annotated[str | None, typer.Option("--target-index")] = None,
-    deprecation_list: Annotated[list[str] | None, typer.Option("--deprecation-list")] = None,
+    deprecation_list: DeprecationList = None,
     binary_image: BinaryImage = None,
     build_tags: BuildTags = None,
     distribution_scope: Scope = None,
-    graph_update_mode: Annotated[str | None, typer.Option("--graph-update-mode")] = None,
+    graph_update_mode: GraphUpdateMode = None,
     ignore_bundle_ocp_version: Annotated[bool, typer.Option("--ignore-bundle-ocp-version")] = False,
     overwrite_target_index: Annotated[bool, typer.Option("--overwrite-target-index")] = False,
     overwrite_target_index_token_file: Annotated[
         Path | None, typer.Option("--overwrite-target-index-token-file")
     ] = None,
-    config: ConfigFile = None,
-    registry: Registry = None,
-    request_id: RequestId = None,
-    status_api_url: StatusUrl = None,
-    workdir: Workdir = None,
-    result: ResultOpt = None,
-    results_dir: ResultsDir = None,
-    request_json: RequestJson = None,
+    *,
+    step: StepOptions,
 ) -> None:
     """The source index plus the target index's bundles it lacks (IIB's merge-index-image)."""
     secret = read_secret(
@@ -414,22 +388,10 @@ def merge_index_image(
         overwrite_target_index=overwrite_target_index,
         overwrite_target_index_token=secret.reveal() if secret else None,
     )
-    _echo_done(
-        _run(
-            config=config,
-            registry=registry,
-            request_id=request_id,
-            status_api_url=status_api_url,
-            workdir=workdir,
-            result=result,
-            results_dir=results_dir,
-            request_json=request_json,
-            body=lambda ctx: merge_op.run(ctx, req),
-        )
-    )
+    _echo_done(_run(step, lambda ctx: merge_op.run(ctx, req)))
 
 
-@app.command("add-deprecations")
+@step_command("add-deprecations")
 def add_deprecations(
     operator_package: Annotated[str | None, typer.Option("--operator-package")] = None,
     deprecation_schema: Annotated[str | None, typer.Option("--deprecation-schema", help="JSON text.")] = None,
@@ -441,14 +403,8 @@ def add_deprecations(
     build_tags: BuildTags = None,
     overwrite_from_index: Overwrite = False,
     overwrite_from_index_token_file: TokenFile = None,
-    config: ConfigFile = None,
-    registry: Registry = None,
-    request_id: RequestId = None,
-    status_api_url: StatusUrl = None,
-    workdir: Workdir = None,
-    result: ResultOpt = None,
-    results_dir: ResultsDir = None,
-    request_json: RequestJson = None,
+    *,
+    step: StepOptions,
 ) -> None:
     """Add an olm.deprecations blob for one package of an index image (IIB's add-deprecations)."""
     schema = deprecation_schema
@@ -468,38 +424,20 @@ def add_deprecations(
         overwrite_from_index=overwrite_from_index,
         overwrite_from_index_token=_token(overwrite_from_index_token_file),
     )
-    _echo_done(
-        _run(
-            config=config,
-            registry=registry,
-            request_id=request_id,
-            status_api_url=status_api_url,
-            workdir=workdir,
-            result=result,
-            results_dir=results_dir,
-            request_json=request_json,
-            body=lambda ctx: deprecations_op.run(ctx, req),
-        )
-    )
+    _echo_done(_run(step, lambda ctx: deprecations_op.run(ctx, req)))
 
 
-@app.command("regenerate-bundle")
+@step_command("regenerate-bundle")
 def regenerate_bundle(
     from_bundle_image: Annotated[str | None, typer.Option("--from-bundle-image")] = None,
-    organization: Annotated[str | None, typer.Option("--organization")] = None,
+    organization: Organization = None,
     bundle_replacements: Annotated[
         str | None, typer.Option("--bundle-replacements", help="JSON object.")
     ] = None,
     related_bundles_file: Annotated[Path | None, typer.Option("--related-bundles-file")] = None,
     registry_auths_file: RegistryAuths = None,
-    config: ConfigFile = None,
-    registry: Registry = None,
-    request_id: RequestId = None,
-    status_api_url: StatusUrl = None,
-    workdir: Workdir = None,
-    result: ResultOpt = None,
-    results_dir: ResultsDir = None,
-    request_json: RequestJson = None,
+    *,
+    step: StepOptions,
 ) -> None:
     """Rebuild a bundle image with pinned pull specs and its organization's customizations."""
     replacements = _json_object(bundle_replacements, "bundle_replacements")
@@ -510,36 +448,21 @@ def regenerate_bundle(
     )
     _echo_done(
         _run(
-            config=config,
-            registry=registry,
-            request_id=request_id,
-            status_api_url=status_api_url,
-            workdir=workdir,
-            result=result,
-            results_dir=results_dir,
-            request_json=request_json,
-            body=lambda ctx: regen_op.run(
-                ctx, req, str(related_bundles_file) if related_bundles_file else None
-            ),
+            step,
+            lambda ctx: regen_op.run(ctx, req, str(related_bundles_file) if related_bundles_file else None),
             registry_auths=_registry_auths(registry_auths_file),
         )
     )
 
 
-@app.command("regenerate-bundle-batch")
+@step_command("regenerate-bundle-batch")
 def regenerate_bundle_batch(
     build_requests: Annotated[
         str | None, typer.Option("--build-requests", help="JSON array of requests.")
     ] = None,
     build_requests_file: Annotated[Path | None, typer.Option("--build-requests-file")] = None,
-    config: ConfigFile = None,
-    registry: Registry = None,
-    request_id: RequestId = None,
-    status_api_url: StatusUrl = None,
-    workdir: Workdir = None,
-    result: ResultOpt = None,
-    results_dir: ResultsDir = None,
-    request_json: RequestJson = None,
+    *,
+    step: StepOptions,
 ) -> None:
     """Regenerate several bundles (IIB's regenerate-bundle-batch); outputs tagged ``<id>-<n>``."""
     text = build_requests
@@ -558,52 +481,29 @@ def regenerate_bundle_batch(
         raise StepError(
             'The input data must be a JSON object and the "build_requests" value must be a non-empty array'
         )
-    out = _run(
-        config=config,
-        registry=registry,
-        request_id=request_id,
-        status_api_url=status_api_url,
-        workdir=workdir,
-        result=result,
-        results_dir=results_dir,
-        request_json=request_json,
-        body=lambda ctx: regen_op.run_batch(ctx, items),
-    )
+    out = _run(step, lambda ctx: regen_op.run_batch(ctx, items))
     for item in out:
         typer.echo(item["bundle_image"])
 
 
-@app.command("recursive-related-bundles")
+@step_command("recursive-related-bundles")
 def recursive_related_bundles(
     parent_bundle_image: Annotated[str | None, typer.Option("--parent-bundle-image")] = None,
-    organization: Annotated[str | None, typer.Option("--organization")] = None,
+    organization: Organization = None,
     output_file: Annotated[
         Path | None, typer.Option("--output-file", help="Write the JSON list here.")
     ] = None,
     registry_auths_file: RegistryAuths = None,
-    config: ConfigFile = None,
-    registry: Registry = None,
-    request_id: RequestId = None,
-    status_api_url: StatusUrl = None,
-    workdir: Workdir = None,
-    result: ResultOpt = None,
-    results_dir: ResultsDir = None,
-    request_json: RequestJson = None,
+    *,
+    step: StepOptions,
 ) -> None:
     """Every bundle reachable from a bundle's related images, leaves first (no image is built)."""
     req = regen_op.RecursiveRequest(
         parent_bundle_image=parent_bundle_image or None, organization=organization or None
     )
     _run(
-        config=config,
-        registry=registry,
-        request_id=request_id,
-        status_api_url=status_api_url,
-        workdir=workdir,
-        result=result,
-        results_dir=results_dir,
-        request_json=request_json,
-        body=lambda ctx: regen_op.run_recursive(ctx, req, str(output_file) if output_file else None),
+        step,
+        lambda ctx: regen_op.run_recursive(ctx, req, str(output_file) if output_file else None),
         registry_auths=_registry_auths(registry_auths_file),
     )
     if output_file:
