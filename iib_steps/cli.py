@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib
 import sys
 
+import typer
+
 from catalog.errors import CatalogError
 from iib_steps.apps import app as _app
+from iib_steps.arglists import normalise_argv
 from iib_steps.errors import StepError
 
 # Command modules register themselves on import: add yours to this tuple.
@@ -15,27 +18,28 @@ COMMAND_MODULES = (
     "iib_steps.commands.catalog_validate",
     "iib_steps.commands.catalog_ops",
     "iib_steps.commands.build_cmds",
+    "iib_steps.commands.report_cmd",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)
 
 
-def app() -> None:
+def app(argv: list[str] | None = None) -> None:
     """Run the CLI; known errors become one line on stderr and exit status 1."""
+    group = typer.main.get_command(_app)
+    args = normalise_argv(group, sys.argv[1:] if argv is None else argv)  # type: ignore[arg-type]
     try:
-        rc = _app(standalone_mode=False)
+        rc = group.main(args, prog_name="iib-step", standalone_mode=False)
     except (CatalogError, StepError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     except SystemExit:
         raise
-    except Exception as exc:  # click's usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # click's usage errors and the like (typer ships its own click)
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
             sys.exit(1)
         raise
     sys.exit(rc if isinstance(rc, int) else 0)
