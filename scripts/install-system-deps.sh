@@ -11,6 +11,10 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # wrk: the HTTP load generator of the status API benchmark (bench/api.py).
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+# yamllint, and Node.js + npm for @ibm/tekton-lint: the Tekton checks (tests/iib_steps/tekton).
+command -v yamllint >/dev/null 2>&1 || need+=(yamllint)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
