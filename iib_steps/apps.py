@@ -14,3 +14,15 @@ catalog_app = typer.Typer(
     help="File-Based Catalog commands shaped like opm's (render, validate, fmt, migrate, ...).",
 )
 app.add_typer(catalog_app, name="catalog")
+tekton_app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Tekton: bundles of our Tasks and Pipelines (and the local runner).",
+)
+app.add_typer(tekton_app, name="tekton")
+bundle_app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Tekton bundles in tkn's format: push and list.",
+)
+tekton_app.add_typer(bundle_app, name="bundle")
