@@ -51,6 +51,7 @@ class ChannelGraph:
     package_deprecated: bool = False
     deprecated_entries: set[str] = field(default_factory=set)
     is_default: bool = False
+    versions: dict[str, semver.Version] = field(default_factory=dict)  # of its entries
 
     @property
     def edges(self) -> list[Edge]:
@@ -202,6 +203,7 @@ def channel_graphs(cfg: DeclarativeConfig, package: str = "", minimum_edge: str 
         for ce, edges in _edges(entries, versions, channel.package):
             if versions.get(ce.name, ZERO).compare(floor) >= 0:
                 graph.entries.append((ce.name, edges))
+                graph.versions[ce.name] = versions.get(ce.name, ZERO)
         graphs.append(graph)
     return graphs
 
