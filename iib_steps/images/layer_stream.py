@@ -22,6 +22,7 @@ from iib_steps.errors import StepError
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _CHUNK = 1024 * 1024
+_ZSTD_INPUT = 256 * 1024
 
 
 class LayerStream:
@@ -37,8 +38,7 @@ class LayerStream:
         if head.startswith(GZIP_MAGIC):
             self._next = self._gzip_chunks(head)
         elif head.startswith(ZSTD_MAGIC):
-            reader = zstandard.ZstdDecompressor().stream_reader(_Prefixed(head, raw), read_across_frames=True)
-            self._next = iter(lambda: reader.read(_CHUNK), b"")
+            self._next = self._zstd_chunks(head)
         else:
             self._next = itertools.chain([head], iter(lambda: raw.read(_CHUNK), b""))
 
@@ -62,6 +62,22 @@ class LayerStream:
             data = decoder.unused_data or self._raw.read(_CHUNK)
             if not data:
                 return
+
+    def _zstd_chunks(self, head: bytes) -> Iterator[bytes]:
+        # Fed a compressed chunk at a time (its output is bounded by the format's window, not the
+        # layer); a stream may hold several frames, each decoded by a new object.
+        dctx = zstandard.ZstdDecompressor()
+        data = head + self._raw.read(_ZSTD_INPUT)
+        while data:
+            decoder = dctx.decompressobj()
+            while data:
+                yield decoder.decompress(data)
+                if decoder.eof:
+                    break
+                data = self._raw.read(_ZSTD_INPUT)
+            else:
+                raise StepError("a layer's zstd stream ends early")
+            data = decoder.unused_data or self._raw.read(_ZSTD_INPUT)
 
     def read(self, n: int = -1) -> bytes:
         if n < 0:
@@ -104,19 +120,3 @@ class LayerStream:
     def diff_id(self) -> str:
         """``sha256:<hex>`` of every uncompressed byte read so far (the layer's, once drained)."""
         return "sha256:" + self._hash.hexdigest()
-
-
-class _Prefixed:
-    """``raw`` with ``head`` (already read from it) put back in front."""
-
-    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
-        self._head = head
-        self._raw = raw
-
-    def read(self, n: int = -1) -> bytes:
-        if self._head:
-            out, self._head = self._head, b""
-            if n < 0:
-                return out + self._raw.read()
-            return out if n <= len(out) else out + self._raw.read(n - len(out))
-        return self._raw.read(n)
