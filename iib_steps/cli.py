@@ -36,7 +36,7 @@ COMMANDS: dict[str, Lazy] = {
         f"{_STEPS}:recursive-related-bundles", "Find the bundles a bundle relates to."
     ),
     "image": Lazy("iib_steps.commands.image_cmds:image_app", "Build bundle images, extract catalogs."),
-    "tekton": Lazy("iib_steps.commands.tekton_run_cmds:tekton_app", "Run Pipelines and Tasks here (tkn-like)."),
+    "tekton": Lazy("iib_steps.commands.tekton_run_cmds:tekton_app", "Run Pipelines and Tasks here."),
 }
 
 _CMDS = "iib_steps.commands.catalog_cmds"
