@@ -41,6 +41,10 @@ if [ "$mode" = test ]; then
   # podman and runc: run the step image in the tests (crun fails on hybrid cgroups).
   have podman || need+=(podman)
   have runc || need+=(runc)
+  # yamllint, and Node.js + npm for @ibm/tekton-lint: the Tekton checks (tests/iib_steps/tekton).
+  have yamllint || need+=(yamllint)
+  have node || need+=(nodejs)
+  have npm || need+=(npm)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then

@@ -22,7 +22,7 @@ import typer
 
 from catalog.errors import CatalogError
 from iib_steps.apps import app
-from iib_steps.config import Settings, load_settings, read_secret
+from iib_steps.config import Settings, load_settings, mounted_file, read_secret
 from iib_steps.errors import StepError
 from iib_steps.operations import add as add_op
 from iib_steps.operations import add_deprecations as deprecations_op
@@ -61,9 +61,17 @@ BinaryImage = Annotated[str | None, typer.Option("--binary-image", help="opm ima
 AddArches = Annotated[list[str] | None, typer.Option("--add-arches", help="Extra architectures.")]
 Scope = Annotated[str | None, typer.Option("--distribution-scope", help="prod, stage or dev.")]
 BuildTags = Annotated[list[str] | None, typer.Option("--build-tags", help="Extra output tags.")]
-Overwrite = Annotated[bool, typer.Option("--overwrite-from-index", help="Copy the result over from_index.")]
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite-from-index", envvar="IIB_OVERWRITE_FROM_INDEX", help="Copy the result over from_index."
+    ),
+]
+# Secret files are str, not Path: an empty value (an unbound optional Tekton workspace) means none,
+# and a directory (a mounted Secret) means its file "token" (see config.mounted_file).
 TokenFile = Annotated[
-    Path | None, typer.Option("--overwrite-from-index-token-file", help="File holding user:token.")
+    str | None,
+    typer.Option("--overwrite-from-index-token-file", help="File (or Secret directory) holding user:token."),
 ]
 DeprecationList = Annotated[
     list[str] | None, typer.Option("--deprecation-list", help="Bundle images to deprecate.")
@@ -117,13 +125,17 @@ def _result_paths(values: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _token(path: Path | None) -> str | None:
-    secret = read_secret(str(path) if path else None, TOKEN_ENV)
+def _token(path: str | None) -> str | None:
+    secret = read_secret(path or None, TOKEN_ENV)
     return secret.reveal() if secret else None
 
 
-def _registry_auths(path: Path | None) -> dict[str, Any] | None:
-    """A request's ``registry_auths`` (a docker config.json) from a file; never from the command line."""
+def _registry_auths(given: str | None) -> dict[str, Any] | None:
+    """A request's ``registry_auths`` (a docker config.json) from a file; never from the command line.
+
+    A directory (a mounted Secret) holds it as ``config.json``; an empty value means none.
+    """
+    path = mounted_file(given, "config.json")
     if path is None:
         return None
     try:
@@ -136,7 +148,10 @@ def _registry_auths(path: Path | None) -> dict[str, Any] | None:
 
 
 RegistryAuths = Annotated[
-    Path | None, typer.Option("--registry-auths-file", help="docker config.json with extra registry auths.")
+    str | None,
+    typer.Option(
+        "--registry-auths-file", help="docker config.json (or Secret directory) with registry auths."
+    ),
 ]
 
 
@@ -260,6 +275,7 @@ def add(
         bool | None,
         typer.Option(
             "--check-related-images/--no-check-related-images",
+            envvar="IIB_CHECK_RELATED_IMAGES",
             help="Check that the bundles' related images exist.",
         ),
     ] = None,
@@ -378,20 +394,33 @@ def merge_index_image(
     distribution_scope: Scope = None,
     graph_update_mode: GraphUpdateMode = None,
     ignore_bundle_ocp_version: Annotated[
-        bool, typer.Option("--ignore-bundle-ocp-version", help="Add bundles whatever their max OCP version.")
+        bool,
+        typer.Option(
+            "--ignore-bundle-ocp-version",
+            envvar="IIB_IGNORE_BUNDLE_OCP_VERSION",
+            help="Add bundles whatever their max OCP version.",
+        ),
     ] = False,
     overwrite_target_index: Annotated[
-        bool, typer.Option("--overwrite-target-index", help="Copy the result over target_index.")
+        bool,
+        typer.Option(
+            "--overwrite-target-index",
+            envvar="IIB_OVERWRITE_TARGET_INDEX",
+            help="Copy the result over target_index.",
+        ),
     ] = False,
     overwrite_target_index_token_file: Annotated[
-        Path | None, typer.Option("--overwrite-target-index-token-file", help="File holding user:token.")
+        str | None,
+        typer.Option(
+            "--overwrite-target-index-token-file", help="File (or Secret directory) holding user:token."
+        ),
     ] = None,
     *,
     step: StepOptions,
 ) -> None:
     """The source index plus the target index's bundles it lacks (IIB's merge-index-image)."""
     secret = read_secret(
-        str(overwrite_target_index_token_file) if overwrite_target_index_token_file else None,
+        overwrite_target_index_token_file or None,
         "IIB_OVERWRITE_TARGET_INDEX_TOKEN",
     )
     req = merge_op.MergeRequest(
