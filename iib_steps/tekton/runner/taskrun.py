@@ -227,7 +227,10 @@ class _Attempt:
             cwd_raw = str(step.get("workingDir") or "")
             if self.pathmap is not None:
                 cwd_raw = self.pathmap.rewrite(cwd_raw)
-            cwd = substitute_string(cwd_raw, self.lookup, where) or self.visible("/workspace")
+            # No workingDir: the image's (the container runtime's default), on the host /workspace.
+            cwd = substitute_string(cwd_raw, self.lookup, where)
+            if not cwd and self.pathmap is not None:
+                cwd = self.visible("/workspace")
             on_error = substitute_string(str(step.get("onError") or "stopAndFail"), self.lookup, where)
             step_deadline = deadline
             if step.get("timeout"):
