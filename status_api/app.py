@@ -34,7 +34,7 @@ def _error(status_code: int, message: str, headers: dict[str, str] | None = None
 
 
 def _api_error(_request: Request, exc: ApiError) -> Response[bytes]:
-    return _error(exc.status_code, exc.message)
+    return _error(exc.status_code, exc.message, exc.headers)
 
 
 def _http_error(_request: Request, exc: HTTPException) -> Response[bytes]:

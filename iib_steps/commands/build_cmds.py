@@ -65,9 +65,15 @@ Overwrite = Annotated[bool, typer.Option("--overwrite-from-index", help="Copy th
 TokenFile = Annotated[
     Path | None, typer.Option("--overwrite-from-index-token-file", help="File holding user:token.")
 ]
-DeprecationList = Annotated[list[str] | None, typer.Option("--deprecation-list")]
-GraphUpdateMode = Annotated[str | None, typer.Option("--graph-update-mode")]
-Organization = Annotated[str | None, typer.Option("--organization")]
+DeprecationList = Annotated[
+    list[str] | None, typer.Option("--deprecation-list", help="Bundle images to deprecate.")
+]
+GraphUpdateMode = Annotated[
+    str | None, typer.Option("--graph-update-mode", help="replaces, semver or semver-skippatch.")
+]
+Organization = Annotated[
+    str | None, typer.Option("--organization", help="Organization whose customizations apply.")
+]
 TOKEN_ENV = "IIB_OVERWRITE_FROM_INDEX_TOKEN"
 
 
@@ -251,7 +257,11 @@ def add(
     build_tags: BuildTags = None,
     graph_update_mode: GraphUpdateMode = None,
     check_related_images: Annotated[
-        bool | None, typer.Option("--check-related-images/--no-check-related-images")
+        bool | None,
+        typer.Option(
+            "--check-related-images/--no-check-related-images",
+            help="Check that the bundles' related images exist.",
+        ),
     ] = None,
     organization: Organization = None,
     overwrite_from_index: Overwrite = False,
@@ -356,17 +366,25 @@ def create_empty_index(
 
 @step_command("merge-index-image")
 def merge_index_image(
-    source_from_index: Annotated[str | None, typer.Option("--source-from-index")] = None,
-    target_index: Annotated[str | None, typer.Option("--target-index")] = None,
+    source_from_index: Annotated[
+        str | None, typer.Option("--source-from-index", help="Index to merge into.")
+    ] = None,
+    target_index: Annotated[
+        str | None, typer.Option("--target-index", help="Index whose bundles to add.")
+    ] = None,
     deprecation_list: DeprecationList = None,
     binary_image: BinaryImage = None,
     build_tags: BuildTags = None,
     distribution_scope: Scope = None,
     graph_update_mode: GraphUpdateMode = None,
-    ignore_bundle_ocp_version: Annotated[bool, typer.Option("--ignore-bundle-ocp-version")] = False,
-    overwrite_target_index: Annotated[bool, typer.Option("--overwrite-target-index")] = False,
+    ignore_bundle_ocp_version: Annotated[
+        bool, typer.Option("--ignore-bundle-ocp-version", help="Add bundles whatever their max OCP version.")
+    ] = False,
+    overwrite_target_index: Annotated[
+        bool, typer.Option("--overwrite-target-index", help="Copy the result over target_index.")
+    ] = False,
     overwrite_target_index_token_file: Annotated[
-        Path | None, typer.Option("--overwrite-target-index-token-file")
+        Path | None, typer.Option("--overwrite-target-index-token-file", help="File holding user:token.")
     ] = None,
     *,
     step: StepOptions,
@@ -393,9 +411,13 @@ def merge_index_image(
 
 @step_command("add-deprecations")
 def add_deprecations(
-    operator_package: Annotated[str | None, typer.Option("--operator-package")] = None,
+    operator_package: Annotated[
+        str | None, typer.Option("--operator-package", help="Package to deprecate in.")
+    ] = None,
     deprecation_schema: Annotated[str | None, typer.Option("--deprecation-schema", help="JSON text.")] = None,
-    deprecation_schema_file: Annotated[Path | None, typer.Option("--deprecation-schema-file")] = None,
+    deprecation_schema_file: Annotated[
+        Path | None, typer.Option("--deprecation-schema-file", help="File holding the schema.")
+    ] = None,
     from_index: FromIndex = None,
     binary_image: BinaryImage = None,
     add_arches: AddArches = None,
@@ -429,12 +451,16 @@ def add_deprecations(
 
 @step_command("regenerate-bundle")
 def regenerate_bundle(
-    from_bundle_image: Annotated[str | None, typer.Option("--from-bundle-image")] = None,
+    from_bundle_image: Annotated[
+        str | None, typer.Option("--from-bundle-image", help="Bundle image to rebuild.")
+    ] = None,
     organization: Organization = None,
     bundle_replacements: Annotated[
         str | None, typer.Option("--bundle-replacements", help="JSON object.")
     ] = None,
-    related_bundles_file: Annotated[Path | None, typer.Option("--related-bundles-file")] = None,
+    related_bundles_file: Annotated[
+        Path | None, typer.Option("--related-bundles-file", help="Write related bundles (JSON) here.")
+    ] = None,
     registry_auths_file: RegistryAuths = None,
     *,
     step: StepOptions,
@@ -460,7 +486,9 @@ def regenerate_bundle_batch(
     build_requests: Annotated[
         str | None, typer.Option("--build-requests", help="JSON array of requests.")
     ] = None,
-    build_requests_file: Annotated[Path | None, typer.Option("--build-requests-file")] = None,
+    build_requests_file: Annotated[
+        Path | None, typer.Option("--build-requests-file", help="File holding the JSON array.")
+    ] = None,
     *,
     step: StepOptions,
 ) -> None:
@@ -488,7 +516,9 @@ def regenerate_bundle_batch(
 
 @step_command("recursive-related-bundles")
 def recursive_related_bundles(
-    parent_bundle_image: Annotated[str | None, typer.Option("--parent-bundle-image")] = None,
+    parent_bundle_image: Annotated[
+        str | None, typer.Option("--parent-bundle-image", help="Bundle image to start from.")
+    ] = None,
     organization: Organization = None,
     output_file: Annotated[
         Path | None, typer.Option("--output-file", help="Write the JSON list here.")

@@ -135,7 +135,7 @@ def get_batch(request: Request, batch_id: FromPath[int]) -> Response[bytes]:
 async def patch_build(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     ctx = app_context(request)
     worker = ctx.auth.require_worker(request.headers)
-    payload = await read_json(request)
+    payload = await read_json(request, json_only=True)
     change = builds.patch_request(ctx.db, checked_id(request_id), payload)
     ctx.metrics.observe(change)
     log.info("%s patched request %d", worker or "an anonymous user", request_id)
@@ -174,7 +174,7 @@ def _submit(request: Request, stored: list[tuple[int, NewRequest]], user: str | 
 async def _create(request: Request, request_type: str) -> Response[bytes]:
     ctx = app_context(request)
     user = ctx.auth.require_user(request.headers)
-    payload = await read_json(request)
+    payload = await read_json(request, json_only=True)
     new = VALIDATORS[request_type](Context(ctx.settings, authenticated=user is not None), payload)
     (request_id,) = builds.create_requests(ctx.db, [new], user)
     _submit(request, [(request_id, new)], user)
@@ -184,7 +184,7 @@ async def _create(request: Request, request_type: str) -> Response[bytes]:
 async def _create_batch(request: Request, validate: Any) -> Response[bytes]:
     ctx = app_context(request)
     user = ctx.auth.require_user(request.headers)
-    payload = await read_json(request)
+    payload = await read_json(request, json_only=True)
     new, annotations = validate(Context(ctx.settings, authenticated=user is not None), payload)
     ids = builds.create_requests(ctx.db, new, user, annotations)
     _submit(request, list(zip(ids, new, strict=True)), user)
