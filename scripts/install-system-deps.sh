@@ -45,6 +45,8 @@ if [ "$mode" = test ]; then
   have yamllint || need+=(yamllint)
   have node || need+=(nodejs)
   have npm || need+=(npm)
+  # busybox-static: the tiny image the embedded Tekton runner's container tests build.
+  test -x /bin/busybox || need+=(busybox-static)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then
