@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -303,11 +304,14 @@ class _RecordingWatcher(PipelineRunWatcher):
 
 
 def _default_api_client() -> Any:
-    """In-cluster credentials, else the kubeconfig."""
+    """In-cluster credentials, else the kubeconfig (``KUBECONFIG`` as it is now, not at import)."""
     from kubernetes import client, config
 
+    configuration = client.Configuration()
     try:
-        config.load_incluster_config()
+        config.load_incluster_config(client_configuration=configuration)
     except config.ConfigException:
-        config.load_kube_config()
-    return client.ApiClient()
+        config.load_kube_config(
+            config_file=os.environ.get("KUBECONFIG") or None, client_configuration=configuration
+        )
+    return client.ApiClient(configuration)
