@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "iib_steps.commands.catalog_validate",
     "iib_steps.commands.catalog_ops",
     "iib_steps.commands.build_cmds",
+    "iib_steps.commands.tekton_run_cmds",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

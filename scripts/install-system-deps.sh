@@ -11,6 +11,9 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # wrk: the HTTP load generator of the status API benchmark (bench/api.py).
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+# runc: the embedded Tekton runner's container runtime; busybox-static: the tiny image its tests build.
+command -v runc >/dev/null 2>&1 || need+=(runc)
+test -x /bin/busybox || need+=(busybox-static)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
