@@ -191,10 +191,10 @@ class LocalExecutor:
         self.settings = settings
         self.db = db
         self.storage = storage
-        self.runner = runner or _embedded_runner()
         self.runs_dir = Path(settings.IIB_LOCAL_RUNS_DIR).resolve()
         self.runs_dir.mkdir(parents=True, exist_ok=True)
-        self.pipelines_dir = Path(settings.IIB_LOCAL_PIPELINES_DIR or default_pipelines_dir())
+        self.pipelines_dir = Path(settings.IIB_LOCAL_PIPELINES_DIR or default_pipelines_dir()).resolve()
+        self.runner = runner or _embedded_runner(self.pipelines_dir)
         self.jobs = JobStore(self.runs_dir / "jobs")
         self.log_interval = log_interval
         self.token = worker_token(self.runs_dir)
@@ -330,9 +330,11 @@ class LocalExecutor:
             if job.cancel.is_set() and self._stop.is_set() and self._state(job.request_id) == "in_progress":
                 self._fail(job.request_id, INTERRUPTED)
             record_run(self.db, read_pipelinerun(final))
-        except FileNotFoundError as exc:
-            request_log.note(str(exc))
-            self._fail(job.request_id, f"The PipelineRun {name} could not be started: {exc}")
+        except Exception as exc:  # no Pipeline, a bad definition or params: the run never started
+            log.warning("Request %d: the PipelineRun %s could not be run: %s", job.request_id, name, exc)
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            request_log.note(f"The PipelineRun {name} could not be run: {message}")
+            self._fail(job.request_id, f"The PipelineRun {name} could not be run: {message}")
         finally:
             request_log.close()
             with self._logs_lock:
@@ -376,7 +378,7 @@ class LocalExecutor:
                     log.warning("Could not store the log of request %d: %s", request_log.request_id, exc)
 
 
-def _embedded_runner() -> Runner:
+def _embedded_runner(pipelines_dir: Path) -> Runner:
     from status_api.executors.embedded import EmbeddedRunner
 
-    return EmbeddedRunner()
+    return EmbeddedRunner(pipelines_dir.parent / "tasks")
