@@ -14,9 +14,9 @@ from status_api.auth import Authenticator, TokenReviewer
 from status_api.context import AppContext
 from status_api.db import connect
 from status_api.errors import ApiError
-from status_api.executors import Executor, NoopExecutor
+from status_api.executors import Executor, executor_from_settings
 from status_api.metrics import Metrics
-from status_api.routes import artifacts, builds, health, pipelineruns
+from status_api.routes import artifacts, builds, cancel, health, pipelineruns
 from status_api.serialize import dumps
 from status_api.settings import Settings, load_settings
 from status_api.storage import storage_from_settings
@@ -63,12 +63,13 @@ def create_app(
     """Build the app: IIB API v1 under ``/api/v1``, ``/metrics``, docs at ``/`` and ``/schema``."""
     settings = settings or load_settings()
     db = connect(settings.SQLALCHEMY_DATABASE_URI, settings.IIB_DB_POOL_SIZE)
+    storage = storage_from_settings(settings)
     ctx = AppContext(
         settings=settings,
         db=db,
         auth=Authenticator(settings, reviewer),
-        storage=storage_from_settings(settings),
-        executor=executor or NoopExecutor(),
+        storage=storage,
+        executor=executor or executor_from_settings(settings, db, storage),
         metrics=Metrics(db),
     )
     api = Router(
@@ -77,6 +78,7 @@ def create_app(
             *builds.ROUTES,
             *artifacts.ROUTES,
             *pipelineruns.ROUTES,
+            *cancel.ROUTES,
             health.healthcheck,
         ],
     )
@@ -91,7 +93,7 @@ def create_app(
             path="/schema",
             render_plugins=[RedocRenderPlugin(), SwaggerRenderPlugin()],
         ),
-        on_shutdown=[db.dispose],
+        on_shutdown=[getattr(ctx.executor, "close", lambda: None), db.dispose],
         debug=debug,
     )
     app.state.ctx = ctx
