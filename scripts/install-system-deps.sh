@@ -9,6 +9,12 @@ command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 # apache2-utils: htpasswd (bcrypt) for the test registry with basic auth.
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# gcc, libssl-dev, pkg-config: python-qpid-proton (AMQP messages) has no wheel; pip builds it with TLS.
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+[ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+# openssl: the messaging tests make a CA and TLS certificates with it.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # wrk: the HTTP load generator of the status API benchmark (bench/api.py).
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ ${#need[@]} -eq 0 ]; then

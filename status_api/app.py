@@ -15,6 +15,7 @@ from status_api.context import AppContext
 from status_api.db import connect
 from status_api.errors import ApiError
 from status_api.executors import Executor, NoopExecutor
+from status_api.messaging import Messenger
 from status_api.metrics import Metrics
 from status_api.routes import artifacts, builds, health, pipelineruns
 from status_api.serialize import dumps
@@ -58,6 +59,7 @@ def create_app(
     *,
     executor: Executor | None = None,
     reviewer: TokenReviewer | None = None,
+    messenger: Messenger | None = None,
     debug: bool = False,
 ) -> Litestar:
     """Build the app: IIB API v1 under ``/api/v1``, ``/metrics``, docs at ``/`` and ``/schema``."""
@@ -70,6 +72,7 @@ def create_app(
         storage=storage_from_settings(settings),
         executor=executor or NoopExecutor(),
         metrics=Metrics(db),
+        messenger=messenger or Messenger(settings, db),
     )
     api = Router(
         path="/api/v1",
@@ -91,7 +94,7 @@ def create_app(
             path="/schema",
             render_plugins=[RedocRenderPlugin(), SwaggerRenderPlugin()],
         ),
-        on_shutdown=[db.dispose],
+        on_shutdown=[lambda: ctx.messenger.close(), db.dispose],
         debug=debug,
     )
     app.state.ctx = ctx

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import typer
 
@@ -84,6 +85,7 @@ def watch(
 ) -> None:
     """Record PipelineRuns from the cluster until stopped (kubeconfig or in-cluster credentials)."""
     from status_api.db import connect
+    from status_api.messaging import Messenger
     from status_api.watcher import PipelineRunWatcher, kubernetes_source
 
     try:
@@ -95,7 +97,15 @@ def watch(
     source = kubernetes_source(
         namespace or settings.IIB_WATCH_NAMESPACE, selector or settings.IIB_WATCH_LABEL_SELECTOR
     )
-    PipelineRunWatcher(db, source).run()
+    messenger = Messenger(settings, db)
+
+    def announce(recorded: Any) -> None:
+        messenger.recorded(recorded.request_id, recorded.created, recorded.change, None)
+
+    try:
+        PipelineRunWatcher(db, source, on_recorded=announce).run()
+    finally:
+        messenger.close()
 
 
 def main() -> None:

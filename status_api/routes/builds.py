@@ -138,6 +138,7 @@ async def patch_build(request: Request, request_id: FromPath[int]) -> Response[b
     payload = await read_json(request)
     change = builds.patch_request(ctx.db, checked_id(request_id), payload)
     ctx.metrics.observe(change)
+    ctx.messenger.state_changed(change, base_url(request))
     log.info("%s patched request %d", worker or "an anonymous user", request_id)
     return json_response(builds.get_request(ctx.db, request_id, ctx.settings, base_url(request)))
 
@@ -157,11 +158,12 @@ def _submit(request: Request, stored: list[tuple[int, NewRequest]], user: str | 
         return
     for request_id in failed:
         try:
-            builds.patch_request(
+            change = builds.patch_request(
                 ctx.db,
                 request_id,
                 {"state": "failed", "state_reason": "The scheduling of the request failed"},
             )
+            ctx.messenger.state_changed(change, base_url(request))
         except Exception:
             log.exception("Could not mark request %d failed", request_id)
     if len(stored) == 1:
@@ -177,6 +179,7 @@ async def _create(request: Request, request_type: str) -> Response[bytes]:
     payload = await read_json(request)
     new = VALIDATORS[request_type](Context(ctx.settings, authenticated=user is not None), payload)
     (request_id,) = builds.create_requests(ctx.db, [new], user)
+    ctx.messenger.requests_created([request_id], base_url(request))
     _submit(request, [(request_id, new)], user)
     return json_response(builds.get_request(ctx.db, request_id, ctx.settings, base_url(request)), 201)
 
@@ -187,6 +190,7 @@ async def _create_batch(request: Request, validate: Any) -> Response[bytes]:
     payload = await read_json(request)
     new, annotations = validate(Context(ctx.settings, authenticated=user is not None), payload)
     ids = builds.create_requests(ctx.db, new, user, annotations)
+    ctx.messenger.requests_created(ids, base_url(request))
     _submit(request, list(zip(ids, new, strict=True)), user)
     return json_response(builds.get_requests(ctx.db, ids, ctx.settings, base_url(request)), 201)
 
