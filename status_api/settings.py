@@ -68,6 +68,8 @@ class Settings:
     IIB_MESSAGING_RETRY_DELAY: float = 5.0
     # Ours: the API's public root URL, for links in messages sent outside an HTTP request (the watcher).
     IIB_PUBLIC_URL: str | None = None
+    # Greenwave gating of add requests, by queue (IIB's); the default queue's key is null (or "").
+    IIB_GREENWAVE_CONFIG: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def artifacts_configured(self) -> bool:
@@ -151,4 +153,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     settings = Settings(**values)
     if settings.IIB_MAX_PER_PAGE < 1:
         raise SettingsError("IIB_MAX_PER_PAGE must be at least 1")
+    from status_api.greenwave import check_config
+
+    check_config(settings.IIB_GREENWAVE_CONFIG)
     return settings

@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.registry",
     "tests.fixtures.amqp_broker",
+    "tests.fixtures.greenwave",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

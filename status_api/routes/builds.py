@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from status_api import builds
+from status_api import builds, greenwave
 from status_api.errors import ServerError
 from status_api.executors import Submission
 from status_api.routes.common import (
@@ -150,7 +150,8 @@ def _submit(request: Request, stored: list[tuple[int, NewRequest]], user: str | 
     for request_id, new in stored:
         ctx.metrics.created.labels(new.request_type).inc()
         try:
-            ctx.executor.submit(Submission(request_id, new.request_type, new.params, new.secrets, user))
+            params = greenwave.with_gating(ctx.settings, new.request_type, new.params)
+            ctx.executor.submit(Submission(request_id, new.request_type, params, new.secrets, user))
         except Exception:
             log.exception("Could not start request %d", request_id)
             failed.append(request_id)
