@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 
@@ -21,6 +22,7 @@ from status_api.routes import artifacts, builds, health, pipelineruns
 from status_api.serialize import dumps
 from status_api.settings import Settings, load_settings
 from status_api.storage import storage_from_settings
+from status_api.tracing import TracingMiddleware, provider_for
 
 log = logging.getLogger("status_api")
 
@@ -60,6 +62,7 @@ def create_app(
     executor: Executor | None = None,
     reviewer: TokenReviewer | None = None,
     messenger: Messenger | None = None,
+    tracer_provider: Any = None,
     debug: bool = False,
 ) -> Litestar:
     """Build the app: IIB API v1 under ``/api/v1``, ``/metrics``, docs at ``/`` and ``/schema``."""
@@ -83,6 +86,8 @@ def create_app(
             health.healthcheck,
         ],
     )
+    provider = provider_for(settings, tracer_provider)
+    middleware = [DefineMiddleware(TracingMiddleware, provider=provider)] if provider is not None else []
     handlers: dict[Any, Any] = {ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected}
     app = Litestar(
         route_handlers=[api, health.metrics, health.docs],
@@ -94,7 +99,9 @@ def create_app(
             path="/schema",
             render_plugins=[RedocRenderPlugin(), SwaggerRenderPlugin()],
         ),
-        on_shutdown=[lambda: ctx.messenger.close(), db.dispose],
+        middleware=middleware,
+        on_shutdown=[lambda: ctx.messenger.close(), db.dispose]
+        + ([lambda: provider.force_flush()] if provider is not None else []),
         debug=debug,
     )
     app.state.ctx = ctx

@@ -70,6 +70,9 @@ class Settings:
     IIB_PUBLIC_URL: str | None = None
     # Greenwave gating of add requests, by queue (IIB's); the default queue's key is null (or "").
     IIB_GREENWAVE_CONFIG: dict[Any, Any] = field(default_factory=dict)
+    # OpenTelemetry tracing (IIB's switch); OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_SERVICE_NAME are read
+    # from the environment, as OpenTelemetry defines them.
+    IIB_OTEL_TRACING: bool = False
 
     @property
     def artifacts_configured(self) -> bool:
@@ -156,4 +159,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     from status_api.greenwave import check_config
 
     check_config(settings.IIB_GREENWAVE_CONFIG)
+    from status_api.tracing import check
+
+    check(settings, env)
     return settings

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.registry",
     "tests.fixtures.amqp_broker",
     "tests.fixtures.greenwave",
+    "tests.fixtures.otlp",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

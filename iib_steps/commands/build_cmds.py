@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from catalog.errors import CatalogError
+from iib_steps import tracing
 from iib_steps.apps import app
 from iib_steps.config import Settings, load_settings, read_secret
 from iib_steps.errors import StepError
@@ -176,7 +177,8 @@ def step_command(name: str) -> Callable[[Callable[..., None]], Callable[..., Non
 
         def command(**kwargs: Any) -> None:
             step = StepOptions(**{p.name: kwargs.pop(p.name) for p in _STEP_PARAMS})
-            func(**kwargs, step=step)
+            with tracing.step_span(f"iib-step {name}", {"iib.request_id": step.request_id}):
+                func(**kwargs, step=step)
 
         command.__signature__ = signature.replace(parameters=[*own, *_STEP_PARAMS])  # type: ignore[attr-defined]
         command.__name__ = func.__name__

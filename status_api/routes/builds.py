@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from status_api import builds, greenwave
+from status_api import builds, greenwave, tracing
 from status_api.errors import ServerError
 from status_api.executors import Submission
 from status_api.routes.common import (
@@ -151,6 +151,7 @@ def _submit(request: Request, stored: list[tuple[int, NewRequest]], user: str | 
         ctx.metrics.created.labels(new.request_type).inc()
         try:
             params = greenwave.with_gating(ctx.settings, new.request_type, new.params)
+            params = tracing.with_trace_context(params)
             ctx.executor.submit(Submission(request_id, new.request_type, params, new.secrets, user))
         except Exception:
             log.exception("Could not start request %d", request_id)
