@@ -1,7 +1,8 @@
 """Send AMQP 1.0 messages with qpid-proton: one connection per delivery, failover across URLs, TLS.
 
 Only ``status_api.messaging`` uses this. Everything here blocks (up to the timeout per operation), so
-it runs on the messenger's background thread, never on a request.
+it runs on the messenger's background thread, never on a request. proton is imported on first use:
+with messaging off (the default) the API never loads it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from proton import Message, SSLDomain
-from proton.utils import BlockingConnection
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +36,9 @@ class TlsFiles:
     key: str
     ca: str
 
-    def domain(self) -> SSLDomain:
+    def domain(self) -> Any:
+        from proton import SSLDomain
+
         domain = SSLDomain(SSLDomain.MODE_CLIENT)
         domain.set_credentials(self.cert, self.key, None)
         domain.set_trusted_ca_db(self.ca)
@@ -53,7 +53,9 @@ def tls_files(cert: str | None, key: str | None, ca: str | None) -> TlsFiles | N
     return None
 
 
-def to_message(envelope: Envelope) -> Message:
+def to_message(envelope: Envelope) -> Any:
+    from proton import Message
+
     message = Message(body=envelope.body, properties=dict(envelope.properties))
     message.correlation_id = envelope.correlation_id
     message.content_type = "application/json"
@@ -68,9 +70,13 @@ class AmqpSender:
     urls: Sequence[str]
     timeout: float = 30.0
     tls: TlsFiles | None = None
-    connect: Callable[..., Any] = field(default=BlockingConnection, repr=False)
+    connect: Callable[..., Any] | None = field(default=None, repr=False)
 
     def _open(self) -> Any:
+        if self.connect is None:
+            from proton.utils import BlockingConnection
+
+            self.connect = BlockingConnection
         errors = []
         for url in self.urls:
             try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 import typer
 
@@ -98,12 +97,8 @@ def watch(
         namespace or settings.IIB_WATCH_NAMESPACE, selector or settings.IIB_WATCH_LABEL_SELECTOR
     )
     messenger = Messenger(settings, db)
-
-    def announce(recorded: Any) -> None:
-        messenger.recorded(recorded.request_id, recorded.created, recorded.change, None)
-
     try:
-        PipelineRunWatcher(db, source, on_recorded=announce).run()
+        PipelineRunWatcher(db, source, on_recorded=messenger.on_recorded).run()
     finally:
         messenger.close()
 

@@ -200,6 +200,10 @@ class Messenger:
             self.requests_created([request_id], base_url, state=first)
         self.state_changed(change, base_url)
 
+    def on_recorded(self, recorded: Any) -> None:
+        """The watcher's callback (a ``recording.Recorded``); links in bodies use IIB_PUBLIC_URL."""
+        self.recorded(recorded.request_id, recorded.created, recorded.change, None)
+
     def _guarded(self, fn: Any, *args: Any) -> None:
         try:
             fn(*args)

@@ -344,3 +344,72 @@ def test_off_by_default(app_client: Callable[..., TestClient]) -> None:
     assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
     assert messenger(client).enabled is False
     assert messenger(client).sent == 0
+
+
+class OneListing:
+    """A watch source that lists the given PipelineRuns once and then has no events."""
+
+    def __init__(self, runs: list[dict[str, Any]]) -> None:
+        self.runs = runs
+
+    def list(self) -> tuple[list[dict[str, Any]], str]:
+        return self.runs, "100"
+
+    def watch(self, resource_version: str) -> Any:
+        return iter(())
+
+
+def test_the_watcher_announces_what_it_records(
+    sqlite_url: str, amqp_broker: Broker, dest: Destinations
+) -> None:
+    from status_api.db import connect
+    from status_api.messaging import Messenger
+    from status_api.watcher import PipelineRunWatcher
+
+    settings = base_settings(
+        sqlite_url, IIB_PUBLIC_URL="https://iib.example.com/", **dest.settings([amqp_broker.url])
+    )
+    db = connect(sqlite_url)
+    sender = Messenger(settings, db)
+    run = samples.failed(uid="uid-rrb", request_type="recursive-related-bundles", params=[
+        {"name": "parent_bundle_image", "value": "quay.io/ns/parent-bundle:1"}])  # fmt: skip
+    PipelineRunWatcher(db, OneListing([run]), on_recorded=sender.on_recorded).run(max_cycles=1)
+    assert sender.wait_idle(WAIT)
+    sender.close()
+    db.dispose()
+    builds = consume(amqp_broker.url, dest.build, 2)
+    assert [m.properties["state"] for m in builds] == ["in_progress", "failed"]
+    body = json.loads(builds[1].body)
+    assert (
+        body["nested_bundles"]["url"] == f"https://iib.example.com/api/v1/builds/{body['id']}/nested-bundles"
+    )
+    assert [m.properties["state"] for m in consume(amqp_broker.url, dest.batch, 2)] == [
+        "in_progress",
+        "failed",
+    ]
+
+
+def test_tls_without_a_client_certificate_is_refused_and_the_request_still_succeeds(
+    app_client: Callable[..., TestClient], dest: Destinations, tmp_path: Path
+) -> None:
+    files = _certificates(tmp_path)
+    broker = Broker(free_port(), tls=(files["server.crt"], files["server.key"], files["ca.crt"]))
+    broker.start()
+    try:
+        client = app_client(
+            **dest.settings(
+                [broker.url],
+                IIB_MESSAGING_CERT=str(tmp_path / "absent.crt"),
+                IIB_MESSAGING_KEY=files["client.key"],
+                IIB_MESSAGING_CA=files["ca.crt"],
+                IIB_MESSAGING_RETRIES=1,
+                IIB_MESSAGING_RETRY_DELAY=0.05,
+            )
+        )
+        created = client.post("/api/v1/builds/rm", json=RM, headers=user())
+        assert created.status_code == 201
+        drained(client)
+        assert (messenger(client).sent, messenger(client).failures, messenger(client).dropped) == (0, 2, 2)
+        assert client.get(f"/api/v1/builds/{created.json()['id']}").json()["state"] == "in_progress"
+    finally:
+        broker.stop()
