@@ -47,6 +47,11 @@ if [ "$mode" = test ]; then
   have npm || need+=(npm)
   # busybox-static: the tiny image the embedded Tekton runner's container tests build.
   test -x /bin/busybox || need+=(busybox-static)
+  # pkg-config, libssl-dev: python-qpid-proton (AMQP messages) has no wheel; pip builds it with TLS.
+  have pkg-config || need+=(pkg-config)
+  [ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+  # openssl: the messaging tests make a CA and TLS certificates with it.
+  have openssl || need+=(openssl)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 
@@ -15,11 +16,13 @@ from status_api.context import AppContext
 from status_api.db import connect
 from status_api.errors import ApiError
 from status_api.executors import Executor, executor_from_settings
+from status_api.messaging import Messenger
 from status_api.metrics import Metrics
 from status_api.routes import artifacts, builds, cancel, health, pipelineruns
 from status_api.serialize import dumps
 from status_api.settings import Settings, load_settings
 from status_api.storage import storage_from_settings
+from status_api.tracing import TracingMiddleware, provider_for
 
 log = logging.getLogger("status_api")
 
@@ -58,6 +61,8 @@ def create_app(
     *,
     executor: Executor | None = None,
     reviewer: TokenReviewer | None = None,
+    messenger: Messenger | None = None,
+    tracer_provider: Any = None,
     debug: bool = False,
 ) -> Litestar:
     """Build the app: IIB API v1 under ``/api/v1``, ``/metrics``, docs at ``/`` and ``/schema``."""
@@ -71,6 +76,7 @@ def create_app(
         storage=storage,
         executor=executor or executor_from_settings(settings, db, storage),
         metrics=Metrics(db),
+        messenger=messenger or Messenger(settings, db),
     )
     api = Router(
         path="/api/v1",
@@ -82,6 +88,8 @@ def create_app(
             health.healthcheck,
         ],
     )
+    provider = provider_for(settings, tracer_provider)
+    middleware = [DefineMiddleware(TracingMiddleware, provider=provider)] if provider is not None else []
     handlers: dict[Any, Any] = {ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected}
     app = Litestar(
         route_handlers=[api, health.metrics, health.docs],
@@ -93,7 +101,9 @@ def create_app(
             path="/schema",
             render_plugins=[RedocRenderPlugin(), SwaggerRenderPlugin()],
         ),
-        on_shutdown=[getattr(ctx.executor, "close", lambda: None), db.dispose],
+        middleware=middleware,
+        on_shutdown=[getattr(ctx.executor, "close", lambda: None), lambda: ctx.messenger.close(), db.dispose]
+        + ([lambda: provider.force_flush()] if provider is not None else []),
         debug=debug,
     )
     app.state.ctx = ctx
