@@ -11,6 +11,9 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # wrk: the HTTP load generator of the status API benchmark (bench/api.py).
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+# chromium + chromium-driver: the status page's test in a real headless browser (tests/status_api/ui/).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

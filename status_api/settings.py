@@ -54,6 +54,9 @@ class Settings:
     IIB_WATCH_LABEL_SELECTOR: str = "app.kubernetes.io/part-of=iib"
     # Ours: the database connection pool of each server process.
     IIB_DB_POOL_SIZE: int = 5
+    # Ours: where the status page keeps the catalogs it extracts to draw upgrade graphs
+    # (default: iib-status-graphs in the system's temporary folder).
+    IIB_GRAPH_CACHE_DIR: str | None = None
 
     @property
     def artifacts_configured(self) -> bool:
