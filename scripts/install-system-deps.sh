@@ -52,6 +52,9 @@ if [ "$mode" = test ]; then
   [ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
   # openssl: the messaging tests make a CA and TLS certificates with it.
   have openssl || need+=(openssl)
+  # chromium + chromium-driver: the status page's test in a real headless browser (tests/status_api/ui/).
+  have chromium || need+=(chromium)
+  have chromedriver || need+=(chromium-driver)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then

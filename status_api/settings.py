@@ -103,6 +103,9 @@ class Settings:
     # OpenTelemetry tracing (IIB's switch); OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_SERVICE_NAME are read
     # from the environment, as OpenTelemetry defines them.
     IIB_OTEL_TRACING: bool = False
+    # Ours: where the status page keeps the catalogs it extracts to draw upgrade graphs
+    # (default: iib-status-graphs in the system's temporary folder).
+    IIB_GRAPH_CACHE_DIR: str | None = None
 
     @property
     def artifacts_configured(self) -> bool:

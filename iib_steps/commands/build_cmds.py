@@ -16,26 +16,23 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from catalog.errors import CatalogError
 from iib_steps import tracing
 from iib_steps.apps import app
-from iib_steps.config import Settings, load_settings, mounted_file, read_secret
 from iib_steps.errors import StepError
-from iib_steps.greenwave import parse_config as parse_greenwave_config
-from iib_steps.operations import add as add_op
-from iib_steps.operations import add_deprecations as deprecations_op
-from iib_steps.operations import create_empty as empty_op
-from iib_steps.operations import fbc_operations as fbc_op
-from iib_steps.operations import merge as merge_op
-from iib_steps.operations import regenerate_bundle as regen_op
-from iib_steps.operations import rm as rm_op
-from iib_steps.operations.common import Context
-from iib_steps.operations.imaging import ImageIO
-from iib_steps.report import REQUEST_ID_ENV, URL_ENV, Reporter
+
+if TYPE_CHECKING:
+    from iib_steps.config import Settings
+    from iib_steps.operations.common import Context
+
+# The operations, settings and HTTP code are imported inside the commands, so that parsing the
+# command line (and --help) stays fast. Same names as iib_steps.report's.
+URL_ENV = "IIB_STATUS_API_URL"
+REQUEST_ID_ENV = "IIB_REQUEST_ID"
 
 T = TypeVar("T")
 UNKNOWN_ERROR = "An unknown error occurred. See logs for details"
@@ -128,6 +125,8 @@ def _result_paths(values: list[str] | None) -> dict[str, str]:
 
 
 def _token(path: str | None) -> str | None:
+    from iib_steps.config import read_secret
+
     secret = read_secret(path or None, TOKEN_ENV)
     return secret.reveal() if secret else None
 
@@ -137,6 +136,8 @@ def _registry_auths(given: str | None) -> dict[str, Any] | None:
 
     A directory (a mounted Secret) holds it as ``config.json``; an empty value means none.
     """
+    from iib_steps.config import mounted_file
+
     path = mounted_file(given, "config.json")
     if path is None:
         return None
@@ -146,6 +147,8 @@ def _registry_auths(given: str | None) -> dict[str, Any] | None:
         raise StepError(f"cannot read {path}: {exc.strerror}") from None
     except ValueError:
         raise StepError('"registry_auths" must be a dict') from None
+    from iib_steps.operations import regenerate_bundle as regen_op
+
     return regen_op.check_registry_auths(data)
 
 
@@ -213,6 +216,8 @@ def step_command(name: str) -> Callable[[Callable[..., None]], Callable[..., Non
 
 
 def _settings(config: Path | None, registry: str | None) -> Settings:
+    from iib_steps.config import load_settings
+
     settings = load_settings(config)
     if registry:
         settings = settings.model_copy(update={"registry": registry})
@@ -226,6 +231,10 @@ def _run(
     registry_auths: dict[str, Any] | None = None,
 ) -> T:
     """Set up a step, run ``body``; on failure PATCH ``failed`` and re-raise as one line."""
+    from iib_steps.operations.common import Context
+    from iib_steps.operations.imaging import ImageIO
+    from iib_steps.report import Reporter
+
     settings = _settings(step.config, step.registry)
     reporter = Reporter(
         step.status_api_url,
@@ -297,6 +306,9 @@ def add(
     step: StepOptions,
 ) -> None:
     """Add bundles to an index image (IIB's add request)."""
+    from iib_steps.greenwave import parse_config as parse_greenwave_config
+    from iib_steps.operations import add as add_op
+
     req = add_op.AddRequest(
         bundles=_list(bundles),
         from_index=from_index or None,
@@ -329,6 +341,8 @@ def rm(
     step: StepOptions,
 ) -> None:
     """Remove operators (packages) from an index image (IIB's rm request)."""
+    from iib_steps.operations import rm as rm_op
+
     req = rm_op.RmRequest(
         operators=_list(operators),
         from_index=from_index or None,
@@ -359,6 +373,8 @@ def fbc_operations(
     step: StepOptions,
 ) -> None:
     """Replace packages of an index image with those of FBC fragment images (IIB's fbc-operations)."""
+    from iib_steps.operations import fbc_operations as fbc_op
+
     req = fbc_op.FbcRequest(
         from_index=from_index or None,
         fbc_fragment=fbc_fragment if fbc_fragment else None,
@@ -383,6 +399,8 @@ def create_empty_index(
     step: StepOptions,
 ) -> None:
     """An index image like from_index with no operators (IIB's create-empty-index)."""
+    from iib_steps.operations import create_empty as empty_op
+
     req = empty_op.CreateEmptyRequest(
         from_index=from_index or None,
         binary_image=binary_image or None,
@@ -431,6 +449,9 @@ def merge_index_image(
     step: StepOptions,
 ) -> None:
     """The source index plus the target index's bundles it lacks (IIB's merge-index-image)."""
+    from iib_steps.config import read_secret
+    from iib_steps.operations import merge as merge_op
+
     secret = read_secret(
         overwrite_target_index_token_file or None,
         "IIB_OVERWRITE_TARGET_INDEX_TOKEN",
@@ -470,6 +491,8 @@ def add_deprecations(
     step: StepOptions,
 ) -> None:
     """Add an olm.deprecations blob for one package of an index image (IIB's add-deprecations)."""
+    from iib_steps.operations import add_deprecations as deprecations_op
+
     schema = deprecation_schema
     if deprecation_schema_file:
         try:
@@ -507,6 +530,8 @@ def regenerate_bundle(
     step: StepOptions,
 ) -> None:
     """Rebuild a bundle image with pinned pull specs and its organization's customizations."""
+    from iib_steps.operations import regenerate_bundle as regen_op
+
     replacements = _json_object(bundle_replacements, "bundle_replacements")
     req = regen_op.RegenerateRequest(
         from_bundle_image=from_bundle_image or None,
@@ -534,6 +559,8 @@ def regenerate_bundle_batch(
     step: StepOptions,
 ) -> None:
     """Regenerate several bundles (IIB's regenerate-bundle-batch); outputs tagged ``<id>-<n>``."""
+    from iib_steps.operations import regenerate_bundle as regen_op
+
     text = build_requests
     if build_requests_file:
         try:
@@ -569,6 +596,8 @@ def recursive_related_bundles(
     step: StepOptions,
 ) -> None:
     """Every bundle reachable from a bundle's related images, leaves first (no image is built)."""
+    from iib_steps.operations import regenerate_bundle as regen_op
+
     req = regen_op.RecursiveRequest(
         parent_bundle_image=parent_bundle_image or None, organization=organization or None
     )

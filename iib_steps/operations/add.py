@@ -18,7 +18,6 @@ from iib_steps.operations.common import (
     report_index_done,
     resolve_bundles,
 )
-from iib_steps.regenerate.customize import found_pullspecs, load_manifest
 
 DONE = "The operator bundle(s) were successfully added to the index image"
 log = logging.getLogger(__name__)
@@ -65,6 +64,8 @@ class AddRequest:
 
 def check_related_images(ctx: Context, bundles: list[str]) -> None:
     """Every image a bundle's CSV names must be readable (IIB's ``check_related_images``)."""
+    from iib_steps.regenerate.customize import found_pullspecs, load_manifest  # operator-manifest: slow
+
     unreachable: list[str] = []
     for bundle in bundles:
         bundle_dir = ctx.images.extract_bundle(bundle, ctx.subdir(f"related-{len(unreachable)}"))
