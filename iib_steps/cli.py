@@ -38,6 +38,9 @@ COMMANDS: dict[str, Lazy] = {
     "image": Lazy("iib_steps.commands.image_cmds:image_app", "Build bundle images, extract catalogs."),
     "tekton": Lazy("iib_steps.commands.tekton_cmds:tekton_app", "Run Pipelines and Tasks here; bundles."),
     "report": Lazy("iib_steps.commands.report_cmd:app:report", "Record a PipelineRun's outcome."),
+    "upload-artifact": Lazy(
+        "iib_steps.commands.report_cmd:app:upload-artifact", "Upload related or nested bundles."
+    ),
 }
 
 _CMDS = "iib_steps.commands.catalog_cmds"
@@ -102,7 +105,7 @@ def _usage_line(exc: Any) -> str:
 
 def _spread_list_options(args: list[str]) -> list[str]:
     """``args`` with a step command's list options in Tekton's array form spread (iib_steps.arglists)."""
-    if not args or args[0] not in COMMANDS or args[0] in ("image", "tekton", "report"):
+    if not args or args[0] not in COMMANDS or args[0] in ("image", "tekton", "report", "upload-artifact"):
         return args
     from iib_steps.arglists import list_options, spread_list_options
 
