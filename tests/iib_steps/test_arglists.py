@@ -6,10 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import typer.main
-
 from iib_steps.arglists import normalise_argv, spread_list_options
-from iib_steps.cli import _app
+from iib_steps.cli import main_group
 
 STEP = str(Path(sys.executable).with_name("iib-step"))
 
@@ -32,7 +30,7 @@ def test_an_empty_array_drops_the_option_and_explicit_values_stay() -> None:
 
 
 def test_only_the_step_commands_list_options_are_spread() -> None:
-    group = typer.main.get_command(_app)
+    group = main_group
     assert normalise_argv(group, ["rm", "--operators", "a", "b"]) == ["rm", "--operators=a", "--operators=b"]
     # --from-index is not a list option: its second value stays a stray argument for click to refuse.
     assert normalise_argv(group, ["rm", "--from-index", "a", "b"]) == ["rm", "--from-index", "a", "b"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import typer.main
 
-from iib_steps.cli import _app
+from iib_steps.cli import main_group
 from iib_steps.tekton import checks, policy, schemas
 from iib_steps.tekton.loader import Resource
 from tests.conftest import ROOT
@@ -84,7 +83,7 @@ def test_samples_run_what_exists_with_its_required_params(resource: Resource, ta
 
 @pytest.mark.parametrize("request_type", REQUEST_TYPES)
 def test_task_params_are_the_step_command_s_options(request_type: str, tasks) -> None:
-    command = typer.main.get_command(_app).commands[request_type]
+    command = main_group.get_command(None, request_type)
     options = {o[2:] for p in command.params for o in p.opts if o.startswith("--")} - NOT_PARAMS
     params = {p["name"] for p in tasks[f"iib-{request_type}"].spec["params"]} - {"step-image"}
     # fbc-fragment is IIB's legacy field; every other option is a param and nothing else is.
