@@ -103,23 +103,15 @@ def _usage_line(exc: Any) -> str:
     return f"error: {text}{hint}"
 
 
-def _spread_list_options(args: list[str]) -> list[str]:
-    """``args`` with a step command's list options in Tekton's array form spread (iib_steps.arglists)."""
-    if not args or args[0] not in COMMANDS or args[0] in ("image", "tekton", "report", "upload-artifact"):
-        return args
-    from iib_steps.arglists import list_options, spread_list_options
-
-    command = main_group.get_command(None, args[0])
-    return [args[0], *spread_list_options(args[1:], list_options(command))]
-
-
 def app(argv: list[str] | None = None) -> None:
     """Run the CLI: usage mistakes exit 2, bad input and failed operations exit 1, each with one line."""
     from catalog.errors import CatalogError
     from iib_steps.errors import StepError
 
     try:
-        args = _spread_list_options(list(sys.argv[1:] if argv is None else argv))
+        from iib_steps.arglists import normalise_argv
+
+        args = normalise_argv(main_group, sys.argv[1:] if argv is None else argv)
         rc = main_group.main(args=args, prog_name="iib-step", standalone_mode=False)
     except (CatalogError, StepError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
