@@ -61,6 +61,13 @@ $(TEKTON_LINT):
 	bash scripts/install-system-deps.sh test
 	npm install --silent --no-audit --no-fund --prefix $(NPM_PREFIX) @ibm/tekton-lint@$(TEKTON_LINT_VERSION)
 
+# Tekton bundles of every Task and Pipeline (scripts/bundle.sh): BUNDLE=quay.io/org/iib-tekton for a
+# registry; by default OCI layouts under .build/bundles.
+BUNDLE ?= oci:.build/bundles
+
+bundle: install
+	bash scripts/bundle.sh $(BUNDLE)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

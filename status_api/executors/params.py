@@ -62,8 +62,8 @@ REQUEST_PARAMS: dict[str, tuple[str, ...]] = {
 
 # Workspaces: the steps' settings file, the registry credentials of the deployment, the status API
 # token the steps report with, and one per request secret.
-WORKSPACE_SETTINGS = "settings"
-WORKSPACE_REGISTRY_AUTH = "registry-auth"
+WORKSPACE_SETTINGS = "steps-config"  # the names the Tasks and Pipelines declare
+WORKSPACE_REGISTRY_AUTH = "registry-credentials"
 WORKSPACE_STATUS_API_TOKEN = "status-api-token"
 SETTINGS_KEY = "config.yaml"
 TOKEN_KEY = "token"
