@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 # Services started on loopback for the tests that need them.
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.s3", "tests.fixtures.registry"]
+pytest_plugins = [
+    "tests.fixtures.postgres",
+    "tests.fixtures.s3",
+    "tests.fixtures.registry",
+    "tests.fixtures.step_image",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
