@@ -45,6 +45,7 @@ class StepExit:
     finished_at: str
     stopped: str = ""
     last_line: str = ""
+    seconds: float = 0.0
 
 
 def _pump(stream, log_path: Path, on_line: LineSink | None, tail: list[str]) -> None:
@@ -92,6 +93,7 @@ def run_process(
     as its exit code, as a container's does.
     """
     started = now()
+    clock = time.perf_counter()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     tail: list[str] = []
     try:
@@ -133,4 +135,4 @@ def run_process(
     code = proc.returncode if proc.returncode is not None else -signal.SIGKILL
     if code < 0:
         code = 128 - code
-    return StepExit(code, started, now(), stopped, tail[0] if tail else "")
+    return StepExit(code, started, now(), stopped, tail[0] if tail else "", time.perf_counter() - clock)

@@ -286,11 +286,15 @@ class _Attempt:
                 log_path=self.req.folder / f"{name}.log",
                 run_as_user=(step.get("securityContext") or {}).get("runAsUser"),
             )
-            on_line = self._line_sink(name)
-            outcome = runtime.run_step(process, on_line=on_line, deadline=step_deadline, stopper=stopper)
             exit_dir = self.steps_dir / f"step-{name}"
             exit_dir.mkdir(parents=True, exist_ok=True)
+            # What ran, for debugging and for replaying the step alone (the step's own env only).
+            command = {"argv": argv, "env": env, "workingDir": cwd, "image": image}
+            (exit_dir / "command.json").write_text(json.dumps(command, ensure_ascii=False))
+            on_line = self._line_sink(name)
+            outcome = runtime.run_step(process, on_line=on_line, deadline=step_deadline, stopper=stopper)
             (exit_dir / "exitCode").write_text(str(outcome.exit_code))
+            (exit_dir / "seconds").write_text(f"{outcome.seconds:.6f}")
             states.append(_step_state(name, image, outcome))
             if outcome.stopped == "stop":
                 reason, message = stopper.reason, stopper.message
