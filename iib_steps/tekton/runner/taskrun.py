@@ -248,6 +248,9 @@ class _Attempt:
             if reason != o.SUCCEEDED:
                 states.append(_skipped_state(name, step))
                 continue
+            for unsupported in ("when", "ref", "workspaces", "stdoutConfig", "stderrConfig"):
+                if step.get(unsupported):
+                    raise RunError(f"{where}: step {unsupported} is not supported by the embedded runner")
             self._use_step_mounts(step, where)
             image = substitute_string(str(step.get("image", "")), self.lookup, where)
             argv = step_argv(
