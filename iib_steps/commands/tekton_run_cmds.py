@@ -57,14 +57,15 @@ def _usage(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _image_map(items: list[str] | None) -> dict[str, str]:
+def _image_map(items: list[str] | None) -> dict[str, str] | None:
+    """``--image-map`` options; None without any (then IIB_RUNNER_IMAGE_MAP applies)."""
     out: dict[str, str] = {}
     for item in items or ():
         image, sep, local = item.partition("=")
         if not sep or not image or not local:
             _usage(f"--image-map {item!r} is not IMAGE=oci:PATH")
         out[image] = local
-    return out
+    return out or None
 
 
 def _printer(stream, with_task: bool):

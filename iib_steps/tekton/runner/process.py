@@ -3,6 +3,7 @@ stopped (process group terminated, then killed) when its deadline passes or the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from iib_steps.tekton.runner.objects import now
 
 LineSink = Callable[[str], None]
 _KILL_GRACE = 1.0
+_ORPHAN_GRACE = 2.0
 
 
 @dataclass
@@ -131,7 +133,11 @@ def run_process(
         if stopped:
             _terminate(proc, on_kill)
             break
-    pump.join()
+    pump.join(timeout=_ORPHAN_GRACE)
+    if pump.is_alive():  # a child left behind still holds the output open: end it, as a pod would
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        pump.join()
     code = proc.returncode if proc.returncode is not None else -signal.SIGKILL
     if code < 0:
         code = 128 - code

@@ -407,3 +407,13 @@ def test_a_bad_timeout_is_one_line(runs_dir: Path, bad: str) -> None:
     assert "is not a duration" in result.taskruns.get("t", {}).get("status", {}).get("conditions", [{}])[
         0
     ].get("message", result.message)
+
+
+def test_a_child_left_running_by_a_step_does_not_hold_the_run(runs_dir: Path) -> None:
+    leave = "import subprocess; subprocess.Popen(['sleep', '300']); print('left a child')"
+    spec = pipeline(
+        [{"name": "t", "taskSpec": task_spec(py_step("leave", leave), py_step("next", "print('next')"))}]
+    )
+    result = run_pipeline(spec, runs_dir=runs_dir)
+    assert result.succeeded, result.message
+    assert (runs_dir / result.name / f"{result.name}-t" / "next.log").read_text() == "next\n"
