@@ -225,3 +225,17 @@ def test_an_empty_dir_volume_is_shared_by_the_steps_through_the_step_template(tm
     home = Path(result.results["seen"])
     assert home.is_dir()
     assert home.is_relative_to(result.folder)
+
+
+def test_a_reference_to_an_undeclared_param_is_refused(tmp_path: Path) -> None:
+    task = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "Task",
+        "metadata": {"name": "typo"},
+        "spec": task_spec(py_step("s", "pass", "$(params.nope)")),
+    }
+    result = run_task(task, runs_dir=tmp_path)
+    assert (result.reason, result.message) == (
+        "TaskRunValidationFailed",
+        "typo step s refers to $(params.nope), a param its Task does not declare",
+    )
