@@ -143,3 +143,19 @@ def test_create_empty_index_pipeline(index_setup: dict) -> None:
         "iib-create-empty-index", index_setup, **{"from-index": one["IMAGE_URL"], "request-id": "12"}
     )
     assert list(extract_index_catalog(empty["IMAGE_URL"], root / "empty").iterdir()) == []
+
+
+def test_every_pipeline_of_the_repository_resolves_for_the_runner() -> None:
+    from iib_steps.tekton.runner.pipelinerun import resolve_tasks
+    from iib_steps.tekton.runner.sources import CatalogTaskResolver, load_definition
+
+    files = [
+        f for f in sorted((REPO_ROOT / "pipelines").glob("*/*/*.yaml")) if f.stem == f.parent.parent.name
+    ]
+    if not files:
+        pytest.skip("no Pipelines in pipelines/ yet")
+    for file in files:
+        obj, _ = load_definition(file, "Pipeline")
+        declared = {str(p["name"]) for p in obj["spec"].get("params") or ()}
+        tasks = resolve_tasks(obj["spec"], CatalogTaskResolver(), declared)
+        assert tasks, file
