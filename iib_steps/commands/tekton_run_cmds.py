@@ -262,7 +262,7 @@ def run_pipelinerun_cmd(
     tasks_dir: TasksDirOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run a PipelineRun object as a cluster would (its params, workspaces, timeouts); exit 1 when it fails."""
+    """Run a PipelineRun object as a cluster would run it; exit 1 when it fails."""
     from iib_steps.tekton.runner import RunError, run_pipelinerun
 
     if output not in (None, "json", "yaml"):
