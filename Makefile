@@ -10,7 +10,12 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP     := $(VENV)/.installed-dev
 
-.PHONY: install runtime system-deps run serve image test lint fmt bench lock clean
+.PHONY: install runtime system-deps run serve image test lint fmt bench lock clean tekton-lint bundle
+
+# @ibm/tekton-lint, pinned, for the Tekton checks of `make test` (needs Node.js >= 18 and npm).
+NPM_PREFIX          := .build/npm
+TEKTON_LINT_VERSION := 1.1.0
+TEKTON_LINT         := $(NPM_PREFIX)/node_modules/.bin/tekton-lint
 
 # The full development environment (what the tests need).
 install: $(DEV_STAMP)
@@ -47,8 +52,14 @@ image:
 	bash scripts/install-system-deps.sh image
 	bash scripts/build-image.sh $(IMAGE_ARGS)
 
-test: install system-deps
+test: install system-deps $(TEKTON_LINT)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+tekton-lint: $(TEKTON_LINT)
+
+$(TEKTON_LINT):
+	bash scripts/install-system-deps.sh test
+	npm install --silent --no-audit --no-fund --prefix $(NPM_PREFIX) @ibm/tekton-lint@$(TEKTON_LINT_VERSION)
 
 lint: install
 	$(BIN)/ruff check .

@@ -37,6 +37,7 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "image": Lazy("iib_steps.commands.image_cmds:image_app", "Build bundle images, extract catalogs."),
     "tekton": Lazy("iib_steps.commands.tekton_run_cmds:tekton_app", "Run Pipelines and Tasks here."),
+    "report": Lazy("iib_steps.commands.report_cmd:app:report", "Record a PipelineRun's outcome."),
 }
 
 _CMDS = "iib_steps.commands.catalog_cmds"
@@ -105,7 +106,10 @@ def app(argv: list[str] | None = None) -> None:
     from iib_steps.errors import StepError
 
     try:
-        rc = main_group.main(args=argv, prog_name="iib-step", standalone_mode=False)
+        from iib_steps.arglists import normalise_argv
+
+        args = normalise_argv(main_group, sys.argv[1:] if argv is None else argv)
+        rc = main_group.main(args=args, prog_name="iib-step", standalone_mode=False)
     except (CatalogError, StepError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"error: {name_options(message, resolved[-1] if resolved else None)}", file=sys.stderr)

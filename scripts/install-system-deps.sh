@@ -41,8 +41,20 @@ if [ "$mode" = test ]; then
   # podman and runc: run the step image in the tests (crun fails on hybrid cgroups).
   have podman || need+=(podman)
   have runc || need+=(runc)
+  # yamllint, and Node.js + npm for @ibm/tekton-lint: the Tekton checks (tests/iib_steps/tekton).
+  have yamllint || need+=(yamllint)
+  have node || need+=(nodejs)
+  have npm || need+=(npm)
   # busybox-static: the tiny image the embedded Tekton runner's container tests build.
   test -x /bin/busybox || need+=(busybox-static)
+  # pkg-config, libssl-dev: python-qpid-proton (AMQP messages) has no wheel; pip builds it with TLS.
+  have pkg-config || need+=(pkg-config)
+  [ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+  # openssl: the messaging tests make a CA and TLS certificates with it.
+  have openssl || need+=(openssl)
+  # chromium + chromium-driver: the status page's test in a real headless browser (tests/status_api/ui/).
+  have chromium || need+=(chromium)
+  have chromedriver || need+=(chromium-driver)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then

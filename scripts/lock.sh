@@ -4,6 +4,8 @@
 #   requirements.lock      the runtime: pyproject's `dependencies` (make run, make image, the image)
 #   requirements-dev.lock  the whole development environment: the same runtime pins (the runtime
 #                          lock is a constraint, so both agree) plus the `dev` extra
+#   requirements-build.lock  pyproject's [build-system] requires (setuptools): what the step
+#                          image's build stage builds the project's wheel with (Containerfile)
 #
 # The existing locks are the resolver's preferences, so a re-lock only moves what it must. uv
 # itself is pinned with hashes in scripts/lock/uv.txt and kept in .build/lock-tools.
@@ -23,3 +25,6 @@ echo "lock: requirements.lock (runtime)"
 "$UV" pip compile pyproject.toml "${common[@]}" -o requirements.lock
 echo "lock: requirements-dev.lock (runtime + dev extra)"
 "$UV" pip compile pyproject.toml --extra dev -c requirements.lock "${common[@]}" -o requirements-dev.lock
+echo "lock: requirements-build.lock (the build backend)"
+"$PYTHON" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))' |
+    "$UV" pip compile - "${common[@]}" -o requirements-build.lock

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 # Services started on loopback for the tests that need them.
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.s3", "tests.fixtures.registry"]
+pytest_plugins = [
+    "tests.fixtures.postgres",
+    "tests.fixtures.s3",
+    "tests.fixtures.registry",
+    "tests.fixtures.amqp_broker",
+    "tests.fixtures.greenwave",
+    "tests.fixtures.otlp",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# ../shared beside the clone; IIB_SHARED_DIR names it elsewhere (e.g. for a git worktree).
+SHARED = Path(os.environ.get("IIB_SHARED_DIR") or ROOT.parent / "shared")
 TESTDATA = SHARED / "testdata"
 
 

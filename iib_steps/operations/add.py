@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from iib_steps import resolve as rs
 from iib_steps.errors import StepError
+from iib_steps.greenwave import gate_bundles
 from iib_steps.operations import catalogs
 from iib_steps.operations.common import (
     Context,
@@ -16,9 +18,9 @@ from iib_steps.operations.common import (
     report_index_done,
     resolve_bundles,
 )
-from iib_steps.regenerate.customize import found_pullspecs, load_manifest
 
 DONE = "The operator bundle(s) were successfully added to the index image"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,6 +37,8 @@ class AddRequest:
     overwrite_from_index: bool = False
     overwrite_from_index_token: str | None = None
     organization: str | None = None
+    # The Greenwave query parameters the API chose for this request's queue (None: no gating).
+    greenwave_config: dict[str, str] | None = None
 
     def check(self, ctx: Context) -> rs.OverwriteToken | None:
         """IIB's API rules for an add request (spec/iib.md §2.4)."""
@@ -60,6 +64,8 @@ class AddRequest:
 
 def check_related_images(ctx: Context, bundles: list[str]) -> None:
     """Every image a bundle's CSV names must be readable (IIB's ``check_related_images``)."""
+    from iib_steps.regenerate.customize import found_pullspecs, load_manifest  # operator-manifest: slow
+
     unreachable: list[str] = []
     for bundle in bundles:
         bundle_dir = ctx.images.extract_bundle(bundle, ctx.subdir(f"related-{len(unreachable)}"))
@@ -100,6 +106,13 @@ def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
         resolved, labels = resolve_bundles(ctx, req.bundles)
         if req.check_related_images:
             check_related_images(ctx, resolved)
+        if req.greenwave_config:
+            subjects = [(r, labels[b]) for r, b in zip(resolved, req.bundles, strict=True)]
+            gate_bundles(
+                ctx.settings.greenwave_url, subjects, req.greenwave_config, timeout=ctx.settings.api_timeout
+            )
+        else:
+            log.warning("Greenwave checks are disabled. Bundles will not be gated.")
     prepared = prepare_request_for_build(
         ctx,
         from_index=req.from_index,

@@ -92,5 +92,26 @@ def test_top_help_lists_commands_without_importing_them() -> None:
         assert f"  {name} " in out
 
 
+def test_step_help_imports_no_operation() -> None:
+    code = (
+        "import sys\n"
+        "from iib_steps.cli import app\n"
+        "try:\n    app(['add', '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('iib_steps.operations.common', 'requests', 'operator_manifest')"
+        " if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
+    assert "--from-index" in out
+
+
+def test_status_env_names_match_the_reporter() -> None:
+    from iib_steps import report
+    from iib_steps.commands import build_cmds
+
+    assert (build_cmds.URL_ENV, build_cmds.REQUEST_ID_ENV) == (report.URL_ENV, report.REQUEST_ID_ENV)
+
+
 def test_main_group_has_catalog_and_image() -> None:
     assert {"catalog", "image", "add", "rm"} <= set(main_group.list_commands(None))
