@@ -219,6 +219,7 @@ class PipelineRunner:
         self.children: list[dict[str, Any]] = []
         self.taskruns: dict[str, dict[str, Any]] = {}
         self.stopping = self.cancelled = self.timed_out = False
+        self.dirty = False
         self.obj = self._new_object(spec_field)
 
     # -- the object ---------------------------------------------------------------------------------
@@ -346,6 +347,7 @@ class PipelineRunner:
         if task.when:
             entry["whenExpressions"] = task.when
         self.obj["status"].setdefault("skippedTasks", []).append(entry)
+        self.dirty = True
 
     def _start(self, task: _Task, pool: ThreadPoolExecutor) -> None:
         where = f"pipeline task {task.name}"
@@ -414,6 +416,7 @@ class PipelineRunner:
             child["whenExpressions"] = task.when
         self.children.append(child)
         self.obj["status"]["childReferences"] = copy.deepcopy(self.children)
+        self.dirty = True
 
         def write(obj: dict[str, Any]) -> None:
             self.taskruns[task.name] = obj
@@ -549,10 +552,12 @@ class PipelineRunner:
         return self._conclude(tasks_timed_out or finally_timed_out)
 
     def _publish_progress(self) -> None:
+        """Publish the running status when a task started, was skipped or ended since last time."""
         cond = self.obj["status"]["conditions"][0]
         message = self._running_message()
-        if cond.get("message") != message:
+        if cond.get("message") != message or self.dirty:
             self.obj["status"]["conditions"] = [o.condition("Unknown", o.RUNNING, message)]
+            self.dirty = False
             self._publish()
 
     def _record(self, name: str, outcome: TaskRunResult | BaseException) -> None:

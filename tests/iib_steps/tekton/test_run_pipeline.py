@@ -460,3 +460,19 @@ def test_a_step_timeout_fails_the_step(runs_dir: Path) -> None:
     result = run_pipeline(spec, runs_dir=runs_dir)
     cond = result.taskruns["t"]["status"]["conditions"][0]
     assert (cond["reason"], cond["message"]) == ("Failed", '"step-slow" exited because the step timed out')
+
+
+def test_updates_name_each_taskrun_as_it_starts(runs_dir: Path) -> None:
+    seen: list[list[str]] = []
+
+    def on_update(pr: dict) -> None:
+        seen.append([c["pipelineTaskName"] for c in pr["status"].get("childReferences", [])])
+
+    spec = pipeline(
+        [{"name": "a", "taskSpec": writer()}, {"name": "b", "runAfter": ["a"], "taskSpec": writer()}]
+    )
+    result = run_pipeline(spec, runs_dir=runs_dir, on_update=on_update)
+    assert result.succeeded
+    # Each TaskRun is announced while the run is going, before the final update.
+    assert ["a"] in seen[:-1]
+    assert ["a", "b"] in seen[:-1]
