@@ -146,7 +146,7 @@ def test_create_empty_index_pipeline(index_setup: dict) -> None:
 
 
 def test_every_pipeline_of_the_repository_resolves_for_the_runner() -> None:
-    from iib_steps.tekton.runner.pipelinerun import resolve_tasks
+    from iib_steps.tekton.runner.graph import resolve_tasks
     from iib_steps.tekton.runner.sources import CatalogTaskResolver, load_definition
 
     files = [
