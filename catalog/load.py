@@ -500,7 +500,9 @@ def _deprecation(obj: dict[str, Any]) -> d.Deprecation:
     dep = d.Deprecation(
         package=_str(f, "package", "Deprecation", []), schema=_str(f, "schema", "Deprecation", [])
     )
-    for item in _list(f, "entries", "Deprecation", [], "[]declcfg.DeprecationEntry") or ():
+    raw_entries = _list(f, "entries", "Deprecation", [], "[]declcfg.DeprecationEntry")
+    dep.entries_null = raw_entries is None
+    for item in raw_entries or ():
         if item is None:
             dep.entries.append(d.DeprecationEntry(d.PackageScopedReference(""), ""))
             continue
