@@ -105,10 +105,15 @@ def _go_int(text: str) -> int | float:
     return -0.0 if text == "-0" else int(text)
 
 
+def _no_constant(text: str) -> Any:
+    """NaN and Infinity are no JSON to Go: a syntax error there (reported in Go's words)."""
+    raise json.JSONDecodeError(f"invalid literal {text}", text, 0)
+
+
 def _json_stream_slow(data: bytes, name: str) -> list[Any]:
     """Decode a JSON stream blob by blob; on failure fall back to YAML as apimachinery does."""
     text = data.decode("utf-8", errors="replace")
-    decoder = json.JSONDecoder(parse_int=_go_int)
+    decoder = json.JSONDecoder(parse_int=_go_int, parse_constant=_no_constant)
     docs: list[Any] = []
     pos = 0
     n = len(text)

@@ -162,3 +162,11 @@ def test_scanner_reports_like_go() -> None:
     assert quote_char(ord('"')) == "'\"'"
     assert quote_char(0xC3) == "'Ã'"
     assert quote_char(0xA0) == "'\\u00a0'"
+
+
+def test_nan_is_no_json() -> None:
+    # Go's scanner refuses the literal; YAML then reads the line as a flow mapping holding "NaN".
+    assert _error(b'{"schema": "x.y", "a": NaN]') == (
+        "json: offset 24: invalid character 'N' looking for beginning of value"
+    )
+    assert load_bytes(b'{"schema": "x.y", "a": NaN}').others[0].blob == {"a": "NaN", "schema": "x.y"}
