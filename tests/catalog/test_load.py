@@ -93,10 +93,20 @@ def test_property_values_are_key_sorted_like_opms_meta_reencoding() -> None:
     ("data", "message"),
     [
         (b"foo: bar\n", 'object \'{"foo":"bar"}\n\' is missing root schema field'),
-        (b"# only a comment\n", "object 'null\n' is missing root schema field"),
-        (b"schema: olm.package\nname: a\n---\n\n", "object 'null\n' is missing root schema field"),
-        (b"schema: a\nSchema: b\n", 'duplicate keys for key "schema": [Schema schema]'),
-        (b"schema: 1\n", 'expected value for key "schema" to be a string, got %!t(float64=1): 1'),
+        # A YAML document is converted to JSON and then decoded: those errors come wrapped.
+        (b"# only a comment\n", "object '' is missing root schema field"),
+        (b"schema: olm.package\nname: a\n---\n\n", "object '' is missing root schema field"),
+        (
+            b"schema: a\nSchema: b\n",
+            'error unmarshaling JSON: while decoding JSON: duplicate keys for key "schema": [Schema schema]',
+        ),
+        (
+            b"schema: 1\n",
+            "error unmarshaling JSON: while decoding JSON: "
+            'expected value for key "schema" to be a string, got %!t(float64=1): 1',
+        ),
+        (b'{"schema": 1}', 'expected value for key "schema" to be a string, got %!t(float64=1): 1'),
+        (b'{"schema": "x.y"}\nnull\n', "object 'null\n' is missing root schema field"),
         (
             b"schema: olm.package\nname: a\ndefaultChannel: [a]\n",
             "parse package: json: cannot unmarshal array into Go struct field "
@@ -216,8 +226,8 @@ def test_others_keep_every_field_and_deprecations_are_typed() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"schema: x.y\nb: .nan\n", "json: unsupported value: NaN"),
-        (b"schema: x.y\nb: -.inf\n", "json: unsupported value: -Inf"),
+        (b"schema: x.y\nb: .nan\n", "error converting YAML to JSON: json: unsupported value: NaN"),
+        (b"schema: x.y\nb: -.inf\n", "error converting YAML to JSON: json: unsupported value: -Inf"),
         (b"schema: x.y\nb: !!set {a: null}\n", "error converting YAML to JSON: not a JSON value: set"),
     ],
 )
