@@ -47,6 +47,16 @@ def with_trace_context(params: dict[str, Any]) -> dict[str, Any]:
     return {**params, **carrier}
 
 
+def pipelinerun_annotations(params: dict[str, Any]) -> dict[str, str]:
+    """For the executor: the PipelineRun annotation carrying a submission's trace context ({} if none).
+
+    The same value goes in the Pipeline param ``traceparent`` (``params["traceparent"]``), from which
+    the Tasks set every step's ``TRACEPARENT``.
+    """
+    value = params.get(PARAM)
+    return {ANNOTATION: value} if isinstance(value, str) and value else {}
+
+
 class TracingMiddleware:
     """ASGI middleware: one SERVER span per HTTP request, the response status on it."""
 
