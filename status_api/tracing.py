@@ -39,9 +39,12 @@ def provider_for(settings: Settings, provider: Any = None) -> Any:
     return common.new_provider(os.environ["OTEL_SERVICE_NAME"])
 
 
-def with_trace_context(params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` plus the current span's ``traceparent`` (and ``tracestate``) when one is recording."""
+def with_trace_context(params: dict[str, Any], headers: Any = None) -> dict[str, Any]:
+    """``params`` plus the current span's ``traceparent`` (and ``tracestate``) when one is recording;
+    with tracing off, the caller's own ``traceparent`` header is passed on as IIB does."""
     carrier = common.current_headers()
+    if not carrier.get("traceparent") and headers is not None:
+        carrier = {k: headers[k] for k in ("traceparent", "tracestate") if headers.get(k)}
     if not carrier.get("traceparent"):
         return params
     return {**params, **carrier}

@@ -151,7 +151,7 @@ def _submit(request: Request, stored: list[tuple[int, NewRequest]], user: str | 
         ctx.metrics.created.labels(new.request_type).inc()
         try:
             params = greenwave.with_gating(ctx.settings, new.request_type, new.params)
-            params = tracing.with_trace_context(params)
+            params = tracing.with_trace_context(params, request.headers)
             ctx.executor.submit(Submission(request_id, new.request_type, params, new.secrets, user))
         except Exception:
             log.exception("Could not start request %d", request_id)

@@ -93,13 +93,21 @@ def test_a_server_error_marks_the_span(traced: Any) -> None:
     assert span.attributes["http.response.status_code"] == 500
 
 
-def test_off_by_default_nothing_is_added(make_client: Any) -> None:
+def test_off_by_default_the_callers_context_is_passed_on_untouched(make_client: Any) -> None:
     executor = RecordingExecutor()
     client = make_client(executor)
-    headers = {**user(), "traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"}
-    assert client.post("/api/v1/builds/add", json=ADD, headers=headers).status_code == 201
-    assert "traceparent" not in executor.submissions[0].params
-    assert pipelinerun_annotations(executor.submissions[0].params) == {}
+    traceparent = f"00-{TRACE_ID}-{PARENT_ID}-01"
+    assert (
+        client.post(
+            "/api/v1/builds/add", json=ADD, headers={**user(), "traceparent": traceparent}
+        ).status_code
+        == 201
+    )
+    assert client.post("/api/v1/builds/add", json=ADD, headers=user()).status_code == 201
+    passed_on, plain = (s.params for s in executor.submissions)
+    assert passed_on["traceparent"] == traceparent and "tracestate" not in passed_on
+    assert "traceparent" not in plain
+    assert pipelinerun_annotations(plain) == {}
 
 
 def test_tracing_needs_the_otel_environment() -> None:
