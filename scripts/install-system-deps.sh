@@ -13,6 +13,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 [ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+# python3-dev: Python.h, for the same build (when python3 is Debian's own).
+python3 -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(sysconfig.get_paths()["include"] + "/Python.h"))' \
+  2>/dev/null || need+=(python3-dev)
 # openssl: the messaging tests make a CA and TLS certificates with it.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # wrk: the HTTP load generator of the status API benchmark (bench/api.py).
