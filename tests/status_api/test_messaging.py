@@ -415,3 +415,22 @@ def test_tls_without_a_client_certificate_is_refused_and_the_request_still_succe
         assert client.get(f"/api/v1/builds/{created.json()['id']}").json()["state"] == "in_progress"
     finally:
         broker.stop()
+
+
+def test_a_broker_that_never_answers_times_out_and_the_next_url_is_used(
+    app_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
+) -> None:
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts TCP connections (the kernel's backlog) and never speaks AMQP
+    try:
+        hanging = f"amqp://127.0.0.1:{silent.getsockname()[1]}"
+        client = app_client(**dest.settings([hanging, amqp_broker.url], IIB_MESSAGING_TIMEOUT=1))
+        assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
+        drained(client)
+        assert (messenger(client).sent, messenger(client).failures) == (2, 0)
+        assert [m.properties["state"] for m in consume(amqp_broker.url, dest.build, 1)] == ["in_progress"]
+    finally:
+        silent.close()
