@@ -13,12 +13,11 @@ from iib_steps.operations import catalogs
 from iib_steps.operations.common import (
     Context,
     build_push_and_overwrite,
-    load_index_catalog,
+    open_source,
     prepare_request_for_build,
     report_index_done,
     resolve_bundles,
 )
-from iib_steps.regenerate.customize import found_pullspecs, load_manifest
 
 DONE = "The operator bundle(s) were successfully added to the index image"
 log = logging.getLogger(__name__)
@@ -65,6 +64,8 @@ class AddRequest:
 
 def check_related_images(ctx: Context, bundles: list[str]) -> None:
     """Every image a bundle's CSV names must be readable (IIB's ``check_related_images``)."""
+    from iib_steps.regenerate.customize import found_pullspecs, load_manifest  # operator-manifest: slow
+
     unreachable: list[str] = []
     for bundle in bundles:
         bundle_dir = ctx.images.extract_bundle(bundle, ctx.subdir(f"related-{len(unreachable)}"))
@@ -75,6 +76,25 @@ def check_related_images(ctx: Context, bundles: list[str]) -> None:
                 unreachable.append(spec.to_str())
     if unreachable:
         raise StepError(f"IIB cannot access the following related images {sorted(set(unreachable))}")
+
+
+def touched_packages(
+    ctx: Context, bundles: list[str], labels: dict[str, dict[str, str]], deprecation_list: list[str]
+) -> set[str] | None:
+    """The packages an add can change, from the bundles' package labels (None when one has none: then
+    any package may be touched). A bundle image lives in the package its label names."""
+    touched: set[str] = set()
+    for bundle in bundles:
+        package = labels.get(bundle, {}).get(rs.LABEL_PACKAGE)
+        if not package:
+            return None
+        touched.add(package)
+    for bundle in deprecation_list:
+        package = ctx.images.inspect(bundle).labels.get(rs.LABEL_PACKAGE)
+        if not package:
+            return None
+        touched.add(package)
+    return touched
 
 
 def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
@@ -104,11 +124,10 @@ def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
     )
     ctx.reporter.update(bundles=resolved or None)
 
-    configs = ctx.subdir("configs")
-    if prepared.from_index:
-        ctx.images.extract_catalog(prepared.from_index.resolved, configs)
+    source = open_source(ctx, prepared, touched_packages(ctx, req.bundles, labels, req.deprecation_list))
+    configs = source.configs
     ctx.reporter.progress("Checking if bundles are already present in index image")
-    catalog, layout_kept = load_index_catalog(configs)
+    catalog = source.load()
     to_add, skipped = rs.bundles_to_add(resolved, catalogs.bundle_images(catalog))
     for bundle in skipped:
         ctx.reporter.progress(f"Skipping {bundle}: it is already present in the index image")
@@ -120,6 +139,8 @@ def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
         )
         for i, b in enumerate(to_add)
     ]
+    if source.ensure(catalogs.packages_of(rendered)):  # a bundle's label named another package
+        catalog = source.load()
     changed: set[str] = set()
     if rendered:
         added = catalogs.add_bundles(
@@ -147,7 +168,8 @@ def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
         configs,
         build_tags=req.build_tags,
         changed_packages=changed,
-        layout_kept=layout_kept,
+        source=source,
+        validated=True,
         index=req.from_index,
         index_resolved=prepared.from_index.resolved if prepared.from_index else None,
         overwrite=bool(req.overwrite_from_index and req.from_index and prepared.from_index),

@@ -135,7 +135,7 @@ def get_batch(request: Request, batch_id: FromPath[int]) -> Response[bytes]:
 async def patch_build(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     ctx = app_context(request)
     worker = ctx.auth.require_worker(request.headers)
-    payload = await read_json(request)
+    payload = await read_json(request, json_only=True)
     change = builds.patch_request(ctx.db, checked_id(request_id), payload)
     ctx.metrics.observe(change)
     ctx.messenger.state_changed(change, base_url(request))
@@ -178,7 +178,7 @@ def _submit(request: Request, stored: list[tuple[int, NewRequest]], user: str | 
 async def _create(request: Request, request_type: str) -> Response[bytes]:
     ctx = app_context(request)
     user = ctx.auth.require_user(request.headers)
-    payload = await read_json(request)
+    payload = await read_json(request, json_only=True)
     new = VALIDATORS[request_type](Context(ctx.settings, authenticated=user is not None), payload)
     (request_id,) = builds.create_requests(ctx.db, [new], user)
     ctx.messenger.requests_created([request_id], base_url(request))
@@ -189,7 +189,7 @@ async def _create(request: Request, request_type: str) -> Response[bytes]:
 async def _create_batch(request: Request, validate: Any) -> Response[bytes]:
     ctx = app_context(request)
     user = ctx.auth.require_user(request.headers)
-    payload = await read_json(request)
+    payload = await read_json(request, json_only=True)
     new, annotations = validate(Context(ctx.settings, authenticated=user is not None), payload)
     ids = builds.create_requests(ctx.db, new, user, annotations)
     ctx.messenger.requests_created(ids, base_url(request))
