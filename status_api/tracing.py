@@ -9,6 +9,7 @@ PipelineRun: annotation ``iib.tekton.dev/traceparent``, Pipeline param ``tracepa
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -48,6 +49,12 @@ def with_trace_context(params: dict[str, Any], headers: Any = None) -> dict[str,
     if not carrier.get("traceparent"):
         return params
     return {**params, **carrier}
+
+
+def traced(submission: Any, headers: Any = None) -> Any:
+    """``submission`` with the trace context added to its params (see ``with_trace_context``)."""
+    params = with_trace_context(submission.params, headers)
+    return submission if params is submission.params else dataclasses.replace(submission, params=params)
 
 
 def pipelinerun_annotations(params: dict[str, Any]) -> dict[str, str]:
