@@ -40,6 +40,7 @@ REQUEST_PARAMS: dict[str, tuple[str, ...]] = {
         "graph_update_mode",
         "check_related_images",
         "organization",
+        "greenwave_config",  # added by the API for a gated queue (status_api/greenwave.py)
     ),
     "rm": (*_INDEX, "operators"),
     "fbc-operations": (*_INDEX, "fbc_fragments"),
