@@ -52,3 +52,17 @@ echo "   IMAGE_URL=$(cat "$RUN/results-3/IMAGE_URL") IMAGE_DIGEST=$(cat "$RUN/re
 echo "== extracting and validating the catalog of $B/iib-build:3"
 $BIN/iib-step image extract-catalog "$B/iib-build:3" "$RUN/final-catalog"
 $BIN/iib-step catalog validate "$RUN/final-catalog" -o json
+for package in hello-operator tea-operator; do
+    echo "== upgrade graph of $package (mermaid, as opm alpha render-graph; SVG in $RUN/$package.svg)"
+    $BIN/iib-step catalog graph "$RUN/final-catalog" "$package"
+    $BIN/iib-step catalog graph "$RUN/final-catalog" "$package" -o svg > "$RUN/$package.svg"
+done
+
+cat <<SUMMARY
+== done
+   bundle images   $IMAGES/<package>-bundle (OCI layouts)
+   index images    $B/iib-build:1 (add), :2 (second add), :3 (rm lamp-operator)
+   results         $RUN/results-<n>/ (Tekton results), $RUN/request-<n>.json (IIB's request JSON)
+   final catalog   $RUN/final-catalog
+   graphs          $RUN/hello-operator.svg, $RUN/tea-operator.svg
+SUMMARY
