@@ -36,6 +36,7 @@ COMMANDS: dict[str, Lazy] = {
         f"{_STEPS}:recursive-related-bundles", "Find the bundles a bundle relates to."
     ),
     "image": Lazy("iib_steps.commands.image_cmds:image_app", "Build bundle images, extract catalogs."),
+    "demo": Lazy("iib_steps.commands.demo_cmd:demo_app", "The whole product on this machine."),
 }
 
 _CMDS = "iib_steps.commands.catalog_cmds"
