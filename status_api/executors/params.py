@@ -43,7 +43,7 @@ REQUEST_PARAMS: dict[str, tuple[str, ...]] = {
     ),
     "rm": (*_INDEX, "operators"),
     "fbc-operations": (*_INDEX, "fbc_fragments"),
-    "create-empty-index": ("from_index", "binary_image", "distribution_scope", "labels", "output_fbc"),
+    "create-empty-index": ("from_index", "binary_image", "distribution_scope", "labels"),
     "add-deprecations": (*_INDEX, "operator_package", "deprecation_schema"),
     "regenerate-bundle": ("from_bundle_image", "organization", "bundle_replacements"),
     "recursive-related-bundles": ("parent_bundle_image", "organization"),
@@ -62,8 +62,8 @@ REQUEST_PARAMS: dict[str, tuple[str, ...]] = {
 
 # Workspaces: the steps' settings file, the registry credentials of the deployment, the status API
 # token the steps report with, and one per request secret.
-WORKSPACE_SETTINGS = "settings"
-WORKSPACE_REGISTRY_AUTH = "registry-auth"
+WORKSPACE_SETTINGS = "steps-config"
+WORKSPACE_REGISTRY_AUTH = "registry-credentials"
 WORKSPACE_STATUS_API_TOKEN = "status-api-token"
 SETTINGS_KEY = "config.yaml"
 TOKEN_KEY = "token"

@@ -72,8 +72,8 @@ def k8s_client(kube: LoopbackKubernetes, db_url: str, tmp_path: Path) -> Iterato
         IIB_PIPELINE_RESOLVER="bundles",
         IIB_PIPELINE_BUNDLE=BUNDLE,
         IIB_PIPELINE_WORKSPACES={
-            "settings": {"configMap": {"name": "iib-steps-config"}},
-            "registry-auth": {"secret": {"secretName": "iib-registry-auth"}},
+            "steps-config": {"configMap": {"name": "iib-steps-config"}},
+            "registry-credentials": {"secret": {"secretName": "iib-registry-auth"}},
         },
         IIB_PIPELINE_TIMEOUT="2h0m0s",
         IIB_STATUS_API_URL="http://iib-status-api.iib.svc:8080/api/v1",
@@ -147,8 +147,8 @@ def test_create_route_watch_record_and_store_logs(k8s_client: TestClient, kube: 
     assert spec["timeouts"] == {"pipeline": "2h0m0s"}
     secret_name = f"iib-add-{add_id}-secrets"
     assert spec["workspaces"] == [
-        {"name": "settings", "configMap": {"name": "iib-steps-config"}},
-        {"name": "registry-auth", "secret": {"secretName": "iib-registry-auth"}},
+        {"name": "steps-config", "configMap": {"name": "iib-steps-config"}},
+        {"name": "registry-credentials", "secret": {"secretName": "iib-registry-auth"}},
         {
             "name": "overwrite-from-index-token",
             "secret": {

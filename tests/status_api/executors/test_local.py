@@ -44,7 +44,7 @@ def _rm_pipeline(journal: Path, gate: Path) -> dict[str, Any]:
         {"name": "distribution-scope", "default": ""},
         {"name": "overwrite-from-index", "default": "false"},
     ]
-    workspaces = ["settings", "status-api-token", "registry-auth", "overwrite-from-index-token"]
+    workspaces = ["steps-config", "status-api-token", "registry-credentials", "overwrite-from-index-token"]
     step = {
         "name": "work",
         "image": "python",

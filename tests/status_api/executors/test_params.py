@@ -100,7 +100,6 @@ def test_every_type_gives_tekton_values_and_no_secret(request_type: str) -> None
 def test_mappings_are_json_text_and_unset_values_are_left_out() -> None:
     params = pipeline_params(submission("create-empty-index"), RunSettings())
     assert params["labels"] == '{"a":"b"}'
-    assert params["output-fbc"] == "false"
     assert "distribution-scope" not in params  # unset: the Pipeline's default
     regen = pipeline_params(submission("regenerate-bundle"), RunSettings())
     assert regen["bundle-replacements"] == '{"quay.io/ns/b:1":"quay.io/ns/b:2"}'
