@@ -37,6 +37,7 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "image": Lazy("iib_steps.commands.image_cmds:image_app", "Build bundle images, extract catalogs."),
     "demo": Lazy("iib_steps.commands.demo_cmd:demo_app", "The whole product on this machine."),
+    "tekton": Lazy("iib_steps.commands.tekton_run_cmds:tekton_app", "Run this project's Tekton YAML here."),
 }
 
 _CMDS = "iib_steps.commands.catalog_cmds"

@@ -14,6 +14,9 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 # chromium + chromium-driver: the status page's test in a real headless browser (tests/status_api/ui/).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+# runc: the embedded Tekton runner's container runtime; busybox-static: the tiny image its tests build.
+command -v runc >/dev/null 2>&1 || need+=(runc)
+test -x /bin/busybox || need+=(busybox-static)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -13,9 +13,9 @@ from status_api.auth import Authenticator, TokenReviewer
 from status_api.context import AppContext
 from status_api.db import connect
 from status_api.errors import ApiError
-from status_api.executors import Executor, NoopExecutor
+from status_api.executors import Executor, executor_from_settings
 from status_api.metrics import Metrics
-from status_api.routes import artifacts, builds, health, pipelineruns
+from status_api.routes import artifacts, builds, cancel, health, pipelineruns
 from status_api.serialize import dumps
 from status_api.settings import Settings, load_settings
 from status_api.storage import storage_from_settings
@@ -64,12 +64,13 @@ def create_app(
     """Build the app: IIB API v1 under ``/api/v1``, ``/metrics``, the page at ``/``, docs at ``/schema``."""
     settings = settings or load_settings()
     db = connect(settings.SQLALCHEMY_DATABASE_URI, settings.IIB_DB_POOL_SIZE)
+    storage = storage_from_settings(settings)
     ctx = AppContext(
         settings=settings,
         db=db,
         auth=Authenticator(settings, reviewer),
-        storage=storage_from_settings(settings),
-        executor=executor or NoopExecutor(),
+        storage=storage,
+        executor=executor or executor_from_settings(settings, db, storage),
         metrics=Metrics(db),
     )
     api = Router(
@@ -78,6 +79,7 @@ def create_app(
             *builds.ROUTES,
             *artifacts.ROUTES,
             *pipelineruns.ROUTES,
+            *cancel.ROUTES,
             health.healthcheck,
         ],
     )
@@ -93,7 +95,7 @@ def create_app(
             path="/schema",
             render_plugins=docs_plugins,
         ),
-        on_shutdown=[db.dispose],
+        on_shutdown=[getattr(ctx.executor, "close", lambda: None), db.dispose],
         debug=debug,
     )
     app.state.ctx = ctx

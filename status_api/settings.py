@@ -57,6 +57,36 @@ class Settings:
     # Ours: where the status page keeps the catalogs it extracts to draw upgrade graphs
     # (default: iib-status-graphs in the system's temporary folder).
     IIB_GRAPH_CACHE_DIR: str | None = None
+    # IIB's queue routing ({user | "SERIAL:<user>" | "PARALLEL:<user>": queue | {index: queue, "all": q}}).
+    IIB_USER_TO_QUEUE: dict[str, Any] = field(default_factory=dict)
+    # Ours: what starts a POSTed request's Pipeline (status_api/executors): local, kubernetes or none.
+    IIB_EXECUTOR: str = "local"
+    # Ours: the status API base URL the steps report to (e.g. http://127.0.0.1:8080/api/v1); unset,
+    # steps do not PATCH and only the PipelineRun's outcome is recorded.
+    IIB_STATUS_API_URL: str | None = None
+    # Ours: the step image the Pipelines run (their ``step-image`` param); unset, their default.
+    IIB_STEP_IMAGE: str | None = None
+    # Ours, local executor: runs at once, its state folder, where the Pipelines are, the runtime
+    # (host or container), the steps' settings (iib_steps.config keys) and a registry auth file.
+    IIB_LOCAL_WORKERS: int = 2
+    IIB_LOCAL_RUNS_DIR: str = "iib-runs"
+    IIB_LOCAL_PIPELINES_DIR: str | None = None
+    IIB_LOCAL_RUNTIME: str = "host"
+    IIB_LOCAL_STEPS_SETTINGS: dict[str, Any] = field(default_factory=dict)
+    IIB_LOCAL_REGISTRY_AUTH_FILE: str | None = None
+    # Ours, kubernetes executor: where PipelineRuns go and as whom, per queue
+    # ({queue: {"namespace", "service_account"}}), how the Pipeline is resolved ("cluster" or
+    # "bundles" with IIB_PIPELINE_BUNDLE), workspace bindings ({name: WorkspaceBinding}), timeout.
+    IIB_KUBERNETES_NAMESPACE: str | None = None
+    IIB_KUBERNETES_SERVICE_ACCOUNT: str | None = None
+    IIB_KUBERNETES_QUEUES: dict[str, Any] = field(default_factory=dict)
+    IIB_KUBERNETES_WATCH: bool = True
+    IIB_PIPELINE_RESOLVER: str = "cluster"
+    IIB_PIPELINE_BUNDLE: str | None = None
+    IIB_PIPELINE_NAMESPACE: str | None = None
+    IIB_PIPELINE_WORKSPACES: dict[str, Any] = field(default_factory=dict)
+    IIB_PIPELINE_TIMEOUT: str | None = None
+    IIB_PIPELINERUN_PREFIX: str = "iib"
 
     @property
     def artifacts_configured(self) -> bool:
@@ -133,4 +163,28 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     settings = Settings(**values)
     if settings.IIB_MAX_PER_PAGE < 1:
         raise SettingsError("IIB_MAX_PER_PAGE must be at least 1")
+    _check_executor(settings)
     return settings
+
+
+def _check_executor(settings: Settings) -> None:
+    from status_api.executors.routing import check_user_to_queue
+
+    if settings.IIB_EXECUTOR not in ("local", "kubernetes", "none"):
+        raise SettingsError(f"IIB_EXECUTOR must be local, kubernetes or none, not {settings.IIB_EXECUTOR!r}")
+    if settings.IIB_LOCAL_WORKERS < 1:
+        raise SettingsError("IIB_LOCAL_WORKERS must be at least 1")
+    if settings.IIB_LOCAL_RUNTIME not in ("host", "container"):
+        raise SettingsError(
+            f"IIB_LOCAL_RUNTIME must be host or container, not {settings.IIB_LOCAL_RUNTIME!r}"
+        )
+    if settings.IIB_PIPELINE_RESOLVER not in ("cluster", "bundles"):
+        raise SettingsError(
+            f"IIB_PIPELINE_RESOLVER must be cluster or bundles, not {settings.IIB_PIPELINE_RESOLVER!r}"
+        )
+    bundles = settings.IIB_PIPELINE_RESOLVER == "bundles"
+    if settings.IIB_EXECUTOR == "kubernetes" and bundles and not settings.IIB_PIPELINE_BUNDLE:
+        raise SettingsError("IIB_PIPELINE_BUNDLE must name the Tekton bundle with the bundles resolver")
+    problem = check_user_to_queue(settings.IIB_USER_TO_QUEUE)
+    if problem:
+        raise SettingsError(problem)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.s3", "tests.fixtures.registry"]
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# ../shared beside the clone; IIB_SHARED_DIR names it elsewhere (e.g. for a git worktree).
+SHARED = Path(os.environ.get("IIB_SHARED_DIR") or ROOT.parent / "shared")
 TESTDATA = SHARED / "testdata"
 
 

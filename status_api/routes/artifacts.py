@@ -45,6 +45,10 @@ def _serve(request: Request, request_id: int, kind: Kind) -> Response[bytes]:
     if not storage.configured(kind):
         raise NotFound()
     if record.state not in FINAL_STATES:
+        # Beyond IIB: a running request's log is served as far as it goes.
+        partial = storage.get(kind, request_id) if kind is LOGS else None
+        if partial is not None:
+            return Response(content=partial, media_type=kind.media_type)
         raise ValidationError(
             f"The request {request_id} is not complete yet."
             f" {word} will be available once the request is complete."
@@ -62,7 +66,7 @@ def _serve(request: Request, request_id: int, kind: Kind) -> Response[bytes]:
     raise NotFound(f"IIB is done processing the request and could not find {word}.")
 
 
-@get("/builds/{request_id:int}/logs", sync_to_thread=False, summary="The logs of a finished request")
+@get("/builds/{request_id:int}/logs", sync_to_thread=False, summary="The log of a request (so far)")
 def get_logs(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     return _serve(request, request_id, LOGS)
 

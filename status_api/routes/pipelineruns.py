@@ -21,6 +21,7 @@ async def record_pipelinerun(request: Request) -> Response[bytes]:
     outcome = read_pipelinerun(await read_json(request))
     recorded = record_run(ctx.db, outcome)
     ctx.metrics.observe(recorded.change)
+    ctx.executor.recorded(outcome, recorded.request_id)
     body = builds.get_request(ctx.db, recorded.request_id, ctx.settings, base_url(request))
     return json_response(body, 201 if recorded.created else 200)
 

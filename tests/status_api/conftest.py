@@ -51,6 +51,7 @@ def base_settings(url: str, **overrides: Any) -> Any:
         "IIB_REMOTE_USER_HEADER": USER_HEADER,
         "IIB_WORKER_USERNAMES": [WORKER],
         "IIB_API_TOKENS": {WORKER_TOKEN: WORKER},
+        "IIB_EXECUTOR": "none",
     }
     values.update(overrides)
     return load_settings({}, **values)

@@ -19,7 +19,8 @@ SCRIPT = Path(sys.executable).with_name("iib-status-api")
 
 @contextmanager
 def running_api(env: dict[str, str], workers: int = 1) -> Iterator[str]:
-    """Start ``iib-status-api`` with ``env`` added to the environment; yields its base URL."""
+    """Start ``iib-status-api`` with ``env`` added to the environment (no executor unless
+    ``env`` names one); yields its base URL."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -33,7 +34,7 @@ def running_api(env: dict[str, str], workers: int = 1) -> Iterator[str]:
             "--log-level",
             "warning",
         ],
-        env={**os.environ, **env},
+        env={**os.environ, "IIB_EXECUTOR": "none", **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

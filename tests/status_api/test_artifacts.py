@@ -68,6 +68,9 @@ def test_logs_lifecycle(storage_client: Any) -> None:
         },
     )
     assert client.put(url, content=b"step 1\nstep 2\n", headers=user()).status_code == 403
+    assert client.put(url, content=b"step 1\n", headers=worker()).status_code == 201
+    so_far = client.get(url)  # a running request's log is served as far as it goes
+    assert (so_far.status_code, so_far.text) == (200, "step 1\n")
     assert client.put(url, content=b"step 1\nstep 2\n", headers=worker()).status_code == 201
     _finish(client, request_id)
     served = client.get(url)

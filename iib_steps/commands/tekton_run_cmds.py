@@ -1,0 +1,250 @@
+"""``iib-step tekton run pipeline|task``: run a Pipeline or Task with the embedded runner, shaped
+like ``tkn pipeline start --showlog``: logs prefixed ``[task : step]``, then the outcome and results.
+
+The runner is imported when a command runs, so ``iib-step --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from iib_steps.apps import tekton_app
+
+run_app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Run a Pipeline or a Task here, steps as host processes or in containers (runc).",
+)
+tekton_app.add_typer(run_app, name="run")
+
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-p", help="NAME=VALUE; arrays a=x,y (or repeated), objects o.key=v or o={...}"),
+]
+WorkspaceOpt = Annotated[
+    list[str] | None, typer.Option("--workspace", "-w", help="NAME=DIR, NAME=emptyDir or NAME=secret=DIR")
+]
+RuntimeOpt = Annotated[str, typer.Option("--runtime", help="host (steps as processes) or container (runc)")]
+RunsDirOpt = Annotated[
+    Path | None, typer.Option("--runs-dir", help="where each run's logs and objects go (default: a temp dir)")
+]
+OutputOpt = Annotated[
+    str | None, typer.Option("--output", "-o", help="print the final run object as json or yaml")
+]
+TimeoutOpt = Annotated[str | None, typer.Option("--timeout", help="Go duration, e.g. 30m (0: none)")]
+NameOpt = Annotated[str | None, typer.Option("--name", help="the run's name (default: <name>-run-xxxxx)")]
+SecretsOpt = Annotated[
+    Path | None, typer.Option("--secrets", help="folder of secrets for secretKeyRef: <secret>/<key> files")
+]
+ImageMapOpt = Annotated[
+    list[str] | None, typer.Option("--image-map", help="IMAGE=oci:PATH[:TAG]: run IMAGE from a local layout")
+]
+TasksDirOpt = Annotated[
+    list[Path] | None, typer.Option("--tasks-dir", help="folder of Tasks as <name>/<version>/<name>.yaml")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="do not stream the steps' logs")]
+
+
+def _usage(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def _image_map(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or ():
+        image, sep, local = item.partition("=")
+        if not sep or not image or not local:
+            _usage(f"--image-map {item!r} is not IMAGE=oci:PATH")
+        out[image] = local
+    return out
+
+
+def _printer(stream, with_task: bool):
+    lock = threading.Lock()
+
+    def show(task: str, step: str, line: str) -> None:
+        prefix = f"[{task} : {step}]" if with_task else f"[{step}]"
+        with lock:
+            print(f"{prefix} {line}", file=stream, flush=True)
+
+    return show
+
+
+def _cancel_on_signals() -> threading.Event:
+    cancel = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        cancel.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+    return cancel
+
+
+def _dump(obj: dict[str, Any], output: str) -> str:
+    if output == "json":
+        return json.dumps(obj, indent=2, ensure_ascii=False)
+    import yaml
+
+    return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True).rstrip("\n")
+
+
+def _show_value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _finish(
+    kind: str,
+    name: str,
+    ok: bool,
+    reason: str,
+    message: str,
+    results: dict,
+    folder: Path,
+    obj: dict,
+    output: str | None,
+) -> None:
+    out = sys.stdout
+    if output:
+        print(_dump(obj, output), file=out)
+        out = sys.stderr
+    verdict = "succeeded" if ok else "failed"
+    print(f"{kind} {name} {verdict}: {reason}: {message}", file=out)
+    for key, value in results.items():
+        print(f"  result {key}: {_show_value(value)}", file=out)
+    print(f"  logs and objects: {folder}", file=out)
+    raise typer.Exit(0 if ok else 1)
+
+
+@run_app.command("pipeline")
+def run_pipeline_cmd(
+    pipeline: Annotated[str, typer.Argument(help="a Pipeline's name (in pipelines/) or a YAML file")],
+    param: ParamOpt = None,
+    workspace: WorkspaceOpt = None,
+    runtime: RuntimeOpt = "host",
+    runs_dir: RunsDirOpt = None,
+    output: OutputOpt = None,
+    timeout: TimeoutOpt = None,
+    name: NameOpt = None,
+    secrets: SecretsOpt = None,
+    image_map: ImageMapOpt = None,
+    tasks_dir: TasksDirOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run a Pipeline and stream its steps' logs; exit 1 when the run fails."""
+    from iib_steps.tekton.runner import RunError, run_pipeline
+    from iib_steps.tekton.runner.params import parse_cli_params
+    from iib_steps.tekton.runner.sources import load_definition
+    from iib_steps.tekton.runner.workspaces import parse_cli_workspaces
+
+    if output not in (None, "json", "yaml"):
+        _usage(f"--output {output!r} is not json or yaml")
+    if runtime not in ("host", "container"):
+        _usage(f"--runtime {runtime!r} is not host or container")
+    try:
+        obj, _ = load_definition(pipeline, "Pipeline")
+        params = parse_cli_params(param or [], obj["spec"].get("params") or [])
+        workspaces = parse_cli_workspaces(workspace or [])
+    except RunError as exc:
+        _usage(str(exc))
+    cancel = _cancel_on_signals()
+    try:
+        result = run_pipeline(
+            pipeline,
+            params=params,
+            workspaces=workspaces,
+            runtime=runtime,
+            runs_dir=runs_dir,
+            name=name,
+            timeouts={"pipeline": timeout} if timeout else None,
+            on_log=None if quiet else _printer(sys.stderr if output else sys.stdout, True),
+            cancel=cancel,
+            task_dirs=tasks_dir or (),
+            secrets_dir=secrets,
+            image_map=_image_map(image_map),
+        )
+    except RunError as exc:
+        _usage(str(exc))
+    _finish(
+        "PipelineRun",
+        result.name,
+        result.succeeded,
+        result.reason,
+        result.message,
+        result.results,
+        result.folder,
+        result.pipelinerun,
+        output,
+    )
+
+
+@run_app.command("task")
+def run_task_cmd(
+    task: Annotated[str, typer.Argument(help="a Task's name (in tasks/) or a YAML file")],
+    param: ParamOpt = None,
+    workspace: WorkspaceOpt = None,
+    runtime: RuntimeOpt = "host",
+    runs_dir: RunsDirOpt = None,
+    output: OutputOpt = None,
+    timeout: TimeoutOpt = None,
+    name: NameOpt = None,
+    secrets: SecretsOpt = None,
+    image_map: ImageMapOpt = None,
+    tasks_dir: TasksDirOpt = None,
+    retries: Annotated[int, typer.Option("--retries", help="retry a failed TaskRun this many times")] = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run a Task as one TaskRun and stream its steps' logs; exit 1 when it fails."""
+    from iib_steps.tekton.runner import RunError, run_task
+    from iib_steps.tekton.runner.params import parse_cli_params
+    from iib_steps.tekton.runner.sources import load_definition
+    from iib_steps.tekton.runner.workspaces import parse_cli_workspaces
+
+    if output not in (None, "json", "yaml"):
+        _usage(f"--output {output!r} is not json or yaml")
+    if runtime not in ("host", "container"):
+        _usage(f"--runtime {runtime!r} is not host or container")
+    try:
+        obj, _ = load_definition(task, "Task", tasks_dir or ())
+        params = parse_cli_params(param or [], obj["spec"].get("params") or [])
+        workspaces = parse_cli_workspaces(workspace or [])
+    except RunError as exc:
+        _usage(str(exc))
+    cancel = _cancel_on_signals()
+    try:
+        result = run_task(
+            task,
+            params=params,
+            workspaces=workspaces,
+            runtime=runtime,
+            runs_dir=runs_dir,
+            name=name,
+            timeout=timeout,
+            retries=retries,
+            on_log=None if quiet else _printer(sys.stderr if output else sys.stdout, False),
+            cancel=cancel,
+            task_dirs=tasks_dir or (),
+            secrets_dir=secrets,
+            image_map=_image_map(image_map),
+        )
+    except RunError as exc:
+        _usage(str(exc))
+    _finish(
+        "TaskRun",
+        result.name,
+        result.succeeded,
+        result.reason,
+        result.message,
+        result.results,
+        result.folder,
+        result.taskrun,
+        output,
+    )

@@ -1,0 +1,205 @@
+"""The embedded Tekton runner: run a Pipeline or a Task on this machine with Tekton's semantics.
+
+    from iib_steps.tekton.runner import run_pipeline, run_task
+
+    result = run_pipeline("iib-add", params={"bundles": ["oci:/images/b:1"]}, workspaces={"ws": "emptyDir"},
+                          runs_dir=Path("/tmp/runs"))
+    result.succeeded, result.reason, result.message, result.results
+    result.pipelinerun        # the tekton.dev/v1 PipelineRun object, status included
+    result.taskruns["add"]    # its TaskRun objects, by pipeline task name
+
+Each step's log is ``<runs_dir>/<pipelinerun>/<taskrun>/<step>.log``; the objects are written beside
+them (``pipelinerun.json``/``.yaml``, ``<taskrun>/taskrun.json``/``.yaml``).
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from iib_steps.tekton.runner import objects as o
+from iib_steps.tekton.runner.errors import RunError
+from iib_steps.tekton.runner.pipelinerun import PipelineRunner, PipelineRunResult
+from iib_steps.tekton.runner.process import Stopper
+from iib_steps.tekton.runner.runtimes import Runtime, make_runtime
+from iib_steps.tekton.runner.sources import BundleFetcher, CatalogTaskResolver, TaskResolver, load_definition
+from iib_steps.tekton.runner.taskrun import (
+    DEFAULT_TIMEOUT,
+    LogSink,
+    RunSettings,
+    TaskRunRequest,
+    TaskRunResult,
+    execute_taskrun,
+)
+from iib_steps.tekton.runner.variables import Value
+from iib_steps.tekton.runner.workspaces import WorkspaceBinding, parse_workspace
+
+__all__ = [
+    "PipelineRunResult",
+    "RunError",
+    "TaskRunResult",
+    "WorkspaceBinding",
+    "default_runs_dir",
+    "run_pipeline",
+    "run_task",
+]
+
+Definition = Mapping[str, Any] | str | Path
+WorkspaceValue = WorkspaceBinding | str | Path | Mapping[str, Any]
+
+
+def default_runs_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "iib-tekton-runs"
+
+
+def _bindings(
+    workspaces: Mapping[str, WorkspaceValue] | None, secrets_dir: Path | None
+) -> dict[str, WorkspaceBinding]:
+    return {name: parse_workspace(value, secrets_dir) for name, value in (workspaces or {}).items()}
+
+
+def _ref_or_spec(source: Definition, obj: dict[str, Any], key: str) -> dict[str, Any]:
+    """``{pipelineRef: {name}}`` for a definition named by the caller, else the spec inline."""
+    if isinstance(source, str) and not Path(source).is_file():
+        return {f"{key}Ref": {"name": obj["metadata"]["name"]}}
+    return {f"{key}Spec": copy.deepcopy(obj["spec"])}
+
+
+def run_pipeline(
+    pipeline: Definition,
+    *,
+    params: Mapping[str, Value] | None = None,
+    workspaces: Mapping[str, WorkspaceValue] | None = None,
+    runtime: str | Runtime = "host",
+    runs_dir: Path | None = None,
+    name: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    timeouts: Mapping[str, str] | None = None,
+    on_log: LogSink | None = None,
+    on_update: Callable[[dict[str, Any]], None] | None = None,
+    cancel: threading.Event | None = None,
+    task_resolver: TaskResolver | None = None,
+    task_dirs: Sequence[Path] = (),
+    pipeline_dirs: Sequence[Path] = (),
+    bundle_fetcher: BundleFetcher | None = None,
+    secrets_dir: Path | None = None,
+    image_map: Mapping[str, str] | None = None,
+    namespace: str = "default",
+    service_account: str = "default",
+) -> PipelineRunResult:
+    """Run a Pipeline (a dict, a YAML file, or a name in ``pipelines/``) to its end.
+
+    A run that fails ends with ``succeeded`` false and Tekton's reason; only a Pipeline that cannot
+    be found or read raises :class:`RunError`. ``timeouts`` takes ``pipeline``/``tasks``/``finally``
+    Go durations; ``cancel`` stops the run when set; ``on_update`` receives the PipelineRun object
+    whenever its status changes; ``on_log(pipeline task, step, line)`` receives every output line.
+    """
+    obj, sibling_tasks = load_definition(pipeline, "Pipeline", pipeline_dirs)
+    resolver = task_resolver or CatalogTaskResolver(task_dirs, sibling_tasks, bundle_fetcher)
+    pipeline_name = str(obj["metadata"]["name"])
+    run_name = name or o.generate_name(pipeline_name)
+    settings = RunSettings(make_runtime(runtime, image_map), namespace, secrets_dir, on_log, service_account)
+    runner = PipelineRunner(
+        name=run_name,
+        pipeline_name=pipeline_name,
+        spec=obj["spec"],
+        spec_field=_ref_or_spec(pipeline, obj, "pipeline"),
+        params=dict(params or {}),
+        workspaces=_bindings(workspaces, secrets_dir),
+        settings=settings,
+        resolver=resolver,
+        folder=Path(runs_dir or default_runs_dir()) / run_name,
+        labels=labels,
+        annotations=annotations,
+        timeouts=timeouts,
+        on_update=on_update,
+        cancel=cancel,
+    )
+    return runner.run()
+
+
+def run_task(
+    task: Definition,
+    *,
+    params: Mapping[str, Value] | None = None,
+    workspaces: Mapping[str, WorkspaceValue] | None = None,
+    runtime: str | Runtime = "host",
+    runs_dir: Path | None = None,
+    name: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    timeout: str | None = None,
+    retries: int = 0,
+    on_log: LogSink | None = None,
+    on_update: Callable[[dict[str, Any]], None] | None = None,
+    cancel: threading.Event | None = None,
+    task_dirs: Sequence[Path] = (),
+    secrets_dir: Path | None = None,
+    image_map: Mapping[str, str] | None = None,
+    namespace: str = "default",
+    service_account: str = "default",
+) -> TaskRunResult:
+    """Run a Task (a dict, a YAML file, or a name in ``tasks/``) as one TaskRun.
+
+    Its files go to ``<runs_dir>/<taskrun>/``; ``cancel`` ends it ``TaskRunCancelled``.
+    """
+    from iib_steps.tekton.runner.durations import parse_duration
+
+    obj, _ = load_definition(task, "Task", task_dirs)
+    task_name = str(obj["metadata"]["name"])
+    run_name = name or o.generate_name(task_name)
+    settings = RunSettings(make_runtime(runtime, image_map), namespace, secrets_dir, on_log, service_account)
+    limit = DEFAULT_TIMEOUT if timeout is None else parse_duration(timeout)
+    bindings = _bindings(workspaces, secrets_dir)
+    declared = {str(w["name"]) for w in obj["spec"].get("workspaces") or ()}
+    for ws in bindings:
+        if ws not in declared:
+            raise RunError(
+                f"workspace {ws} is not declared by the Task "
+                f"(declared: {', '.join(sorted(declared)) or 'none'})"
+            )
+    req = TaskRunRequest(
+        name=run_name,
+        label=task_name,
+        task_spec=obj["spec"],
+        spec_ref=_ref_or_spec(task, obj, "task"),
+        folder=Path(runs_dir or default_runs_dir()) / run_name,
+        params=dict(params or {}),
+        workspaces=bindings,
+        timeout=limit or None,
+        retries=retries,
+        labels=dict(labels or {}),
+        annotations=dict(annotations or {}),
+        task_name=task_name,
+    )
+    stopper = Stopper()
+    watcher = None
+    if cancel is not None:
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(0.1):
+                if cancel.is_set():
+                    stopper.stop(o.TASK_CANCELLED, f'TaskRun "{run_name}" was cancelled')
+                    return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+
+    def write(obj_: dict[str, Any]) -> None:
+        o.write_object(obj_, req.folder, "taskrun")
+        if on_update:
+            on_update(obj_)
+
+    try:
+        result = execute_taskrun(req, settings, stopper, write)
+    finally:
+        if watcher is not None:
+            done.set()
+    o.write_object(result.taskrun, req.folder, "taskrun", yaml_too=True)
+    return result
