@@ -4,7 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps run test lint fmt bench lock clean
+.PHONY: install system-deps run test lint fmt bench lock clean tekton-lint bundle
+
+# @ibm/tekton-lint, pinned, for the Tekton checks of `make test` (needs Node.js >= 18 and npm).
+NPM_PREFIX          := .build/npm
+TEKTON_LINT_VERSION := 1.1.0
+TEKTON_LINT         := $(NPM_PREFIX)/node_modules/.bin/tekton-lint
 
 install: $(STAMP)
 
@@ -23,8 +28,21 @@ system-deps:
 run: install
 	bash scripts/run.sh
 
-test: install system-deps
+test: install system-deps $(TEKTON_LINT)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+tekton-lint: $(TEKTON_LINT)
+
+$(TEKTON_LINT):
+	bash scripts/install-system-deps.sh
+	npm install --silent --no-audit --no-fund --prefix $(NPM_PREFIX) @ibm/tekton-lint@$(TEKTON_LINT_VERSION)
+
+# Tekton bundles of every Task and Pipeline (scripts/bundle.sh): BUNDLE=quay.io/org/iib-tekton for a
+# registry; by default OCI layouts under .build/bundles.
+BUNDLE ?= oci:.build/bundles
+
+bundle: install
+	bash scripts/bundle.sh $(BUNDLE)
 
 lint: install
 	$(BIN)/ruff check .

@@ -26,3 +26,11 @@ tekton_app = typer.Typer(
     rich_markup_mode=None,
     help="Tekton: run this project's Pipelines and Tasks on this machine (and more).",
 )
+# `iib-step tekton bundle <command>`: Tekton bundles in tkn's format (iib_steps.commands.tekton_bundle_cmds).
+bundle_app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Tekton bundles in tkn's format: push and list.",
+)

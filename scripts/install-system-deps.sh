@@ -17,6 +17,10 @@ command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 # runc: the embedded Tekton runner's container runtime; busybox-static: the tiny image its tests build.
 command -v runc >/dev/null 2>&1 || need+=(runc)
 test -x /bin/busybox || need+=(busybox-static)
+# yamllint, and Node.js + npm for @ibm/tekton-lint: the Tekton checks (tests/iib_steps/tekton).
+command -v yamllint >/dev/null 2>&1 || need+=(yamllint)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

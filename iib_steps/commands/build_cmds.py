@@ -59,9 +59,17 @@ BinaryImage = Annotated[str | None, typer.Option("--binary-image", help="opm ima
 AddArches = Annotated[list[str] | None, typer.Option("--add-arches", help="Extra architectures.")]
 Scope = Annotated[str | None, typer.Option("--distribution-scope", help="prod, stage or dev.")]
 BuildTags = Annotated[list[str] | None, typer.Option("--build-tags", help="Extra output tags.")]
-Overwrite = Annotated[bool, typer.Option("--overwrite-from-index", help="Copy the result over from_index.")]
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite-from-index", envvar="IIB_OVERWRITE_FROM_INDEX", help="Copy the result over from_index."
+    ),
+]
+# Secret files are str, not Path: an empty value (an unbound optional Tekton workspace) means none,
+# and a directory (a mounted Secret) means its file "token" (see config.mounted_file).
 TokenFile = Annotated[
-    Path | None, typer.Option("--overwrite-from-index-token-file", help="File holding user:token.")
+    str | None,
+    typer.Option("--overwrite-from-index-token-file", help="File (or Secret directory) holding user:token."),
 ]
 DeprecationList = Annotated[
     list[str] | None, typer.Option("--deprecation-list", help="Bundle images to deprecate.")
@@ -115,15 +123,21 @@ def _result_paths(values: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _token(path: Path | None) -> str | None:
+def _token(path: str | None) -> str | None:
     from iib_steps.config import read_secret
 
-    secret = read_secret(str(path) if path else None, TOKEN_ENV)
+    secret = read_secret(path or None, TOKEN_ENV)
     return secret.reveal() if secret else None
 
 
-def _registry_auths(path: Path | None) -> dict[str, Any] | None:
-    """A request's ``registry_auths`` (a docker config.json) from a file; never from the command line."""
+def _registry_auths(given: str | None) -> dict[str, Any] | None:
+    """A request's ``registry_auths`` (a docker config.json) from a file; never from the command line.
+
+    A directory (a mounted Secret) holds it as ``config.json``; an empty value means none.
+    """
+    from iib_steps.config import mounted_file
+
+    path = mounted_file(given, "config.json")
     if path is None:
         return None
     try:
@@ -138,7 +152,10 @@ def _registry_auths(path: Path | None) -> dict[str, Any] | None:
 
 
 RegistryAuths = Annotated[
-    Path | None, typer.Option("--registry-auths-file", help="docker config.json with extra registry auths.")
+    str | None,
+    typer.Option(
+        "--registry-auths-file", help="docker config.json (or Secret directory) with registry auths."
+    ),
 ]
 
 
@@ -268,6 +285,7 @@ def add(
         bool | None,
         typer.Option(
             "--check-related-images/--no-check-related-images",
+            envvar="IIB_CHECK_RELATED_IMAGES",
             help="Check that the bundles' related images exist.",
         ),
     ] = None,
@@ -394,13 +412,26 @@ def merge_index_image(
     distribution_scope: Scope = None,
     graph_update_mode: GraphUpdateMode = None,
     ignore_bundle_ocp_version: Annotated[
-        bool, typer.Option("--ignore-bundle-ocp-version", help="Add bundles whatever their max OCP version.")
+        bool,
+        typer.Option(
+            "--ignore-bundle-ocp-version",
+            envvar="IIB_IGNORE_BUNDLE_OCP_VERSION",
+            help="Add bundles whatever their max OCP version.",
+        ),
     ] = False,
     overwrite_target_index: Annotated[
-        bool, typer.Option("--overwrite-target-index", help="Copy the result over target_index.")
+        bool,
+        typer.Option(
+            "--overwrite-target-index",
+            envvar="IIB_OVERWRITE_TARGET_INDEX",
+            help="Copy the result over target_index.",
+        ),
     ] = False,
     overwrite_target_index_token_file: Annotated[
-        Path | None, typer.Option("--overwrite-target-index-token-file", help="File holding user:token.")
+        str | None,
+        typer.Option(
+            "--overwrite-target-index-token-file", help="File (or Secret directory) holding user:token."
+        ),
     ] = None,
     *,
     step: StepOptions,
@@ -410,7 +441,7 @@ def merge_index_image(
     from iib_steps.operations import merge as merge_op
 
     secret = read_secret(
-        str(overwrite_target_index_token_file) if overwrite_target_index_token_file else None,
+        overwrite_target_index_token_file or None,
         "IIB_OVERWRITE_TARGET_INDEX_TOKEN",
     )
     req = merge_op.MergeRequest(

@@ -38,7 +38,7 @@ RESULT_NAMES = frozenset(
         "binary_image_resolved", "arches", "indexImageDigests", "bundle_mapping", "removed_operators",
         "source_from_index_resolved", "target_index_resolved", "bundle_image", "from_bundle_image_resolved",
         "package_name", "bundle_images", "parent_bundle_image_resolved", "nested_bundles_count",
-        "jsonBuildInfo", "buildState", "exitCode",
+        "jsonBuildInfo", "buildState", "exitCode", "iibLog",
     }
 )  # fmt: skip
 
@@ -95,6 +95,12 @@ class Context:
         path.mkdir(parents=True)
         return path
 
+    def log_location(self) -> str:
+        """Konflux's ``iibLog`` result: where the build's log can be read."""
+        if self.reporter.enabled:
+            return f"IIB log url is: {self.reporter.url}/builds/{self.request_id}/logs"
+        return "IIB log: this TaskRun's step logs"
+
     def output_spec(self, tag: str | int) -> str:
         return rs.output_pull_spec(self.settings.image_push_template, self.settings.registry, tag)
 
@@ -108,6 +114,7 @@ class Context:
             "jsonBuildInfo": base64.b64encode(gzip.compress(orjson.dumps(data), mtime=0)).decode(),
             "buildState": {"state": data["state"], "state_reason": data["state_reason"]},
             "exitCode": "0",
+            "iibLog": self.log_location(),
         }
         paths: dict[str, str | Path | None] = dict(self.result_paths)
         if self.results_dir:
