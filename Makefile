@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps run test lint fmt bench lock clean tekton-lint bundle
+.PHONY: install system-deps run serve test lint fmt bench lock clean tekton-lint bundle
 
 # @ibm/tekton-lint, pinned, for the Tekton checks of `make test` (needs Node.js >= 18 and npm).
 NPM_PREFIX          := .build/npm
@@ -27,6 +27,10 @@ system-deps:
 
 run: install
 	bash scripts/run.sh
+
+# The status API and page (http://127.0.0.1:8080/) on make run's database, until Ctrl-C.
+serve: install
+	$(BIN)/iib-step demo serve --run-dir "$${RUN_DIR:-$${TMPDIR:-/tmp}/iib-tekton-demo}"
 
 test: install system-deps $(TEKTON_LINT)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
