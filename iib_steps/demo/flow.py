@@ -90,6 +90,37 @@ def _report(build: dict[str, Any], packages: list[str], workdir: Path, say: Say)
             say(f"     {line}")
 
 
+def submit_flow(
+    client: Client, refs: dict[tuple[str, str], str], workdir: Path, say: Say
+) -> list[dict[str, Any]]:
+    """add, a second add on its result, rm on that; each followed to its end. Stops at a failure."""
+    steps = [
+        (
+            "add",
+            {"bundles": [refs[b] for b in FIRST], "binary_image": "scratch", "add_arches": ["amd64"]},
+            sorted({p for p, _ in FIRST}),
+        ),
+        (
+            "add",
+            {"bundles": [refs[b] for b in SECOND], "binary_image": "scratch"},
+            sorted({p for p, _ in SECOND}),
+        ),
+        ("rm", {"operators": [REMOVED], "binary_image": "scratch"}, []),
+    ]
+    results: list[dict[str, Any]] = []
+    for number, (kind, body, packages) in enumerate(steps, 1):
+        if results:
+            body = {**body, "from_index": results[-1]["index_image_resolved"] or results[-1]["index_image"]}
+        build_id = int(client.submit(kind, body)["id"])
+        say(f"== request {build_id}: {kind} ({number} of {len(steps)}), POST /api/v1/builds/{kind}")
+        build = follow(lambda build_id=build_id: client.get(build_id), f"request {build_id} ({kind})")
+        results.append(build)
+        _report(build, packages, workdir / f"catalog-{build_id}", say)
+        if build["state"] != "complete":
+            break
+    return results
+
+
 def run_demo(run_dir: Path, examples: Path, port: int, say: Say) -> int:
     """The whole flow; 0 when every request completed."""
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -98,36 +129,8 @@ def run_demo(run_dir: Path, examples: Path, port: int, say: Say) -> int:
     say(f"== building bundle images from {examples}/ into OCI layouts under {images}")
     refs = build_bundles(examples, images, say)
     say(f"== starting the status API (SQLite, local executor) on port {port}; its log: {run_dir / 'api.log'}")
-    results: list[dict[str, Any]] = []
     with background_api(run_dir, port, say) as base:
-        client = Client(base)
-        steps = [
-            (
-                "add",
-                {"bundles": [refs[b] for b in FIRST], "binary_image": "scratch", "add_arches": ["amd64"]},
-                sorted({p for p, _ in FIRST}),
-            ),
-            (
-                "add",
-                {"bundles": [refs[b] for b in SECOND], "binary_image": "scratch"},
-                sorted({p for p, _ in SECOND}),
-            ),
-            ("rm", {"operators": [REMOVED], "binary_image": "scratch"}, []),
-        ]
-        for number, (kind, body, packages) in enumerate(steps, 1):
-            if results:
-                body = {
-                    **body,
-                    "from_index": results[-1]["index_image_resolved"] or results[-1]["index_image"],
-                }
-            submitted = client.submit(kind, body)
-            build_id = int(submitted["id"])
-            say(f"== request {build_id}: {kind} ({number} of {len(steps)}), POST {base}/api/v1/builds/{kind}")
-            build = follow(lambda build_id=build_id: client.get(build_id), f"request {build_id} ({kind})")
-            results.append(build)
-            _report(build, packages, run_dir / f"catalog-{build_id}", say)
-            if build["state"] != "complete":
-                break
+        results = submit_flow(Client(base), refs, run_dir, say)
         _summary(run_dir, base, results, say)
     return 0 if results and all(b["state"] == "complete" for b in results) else 1
 
