@@ -90,16 +90,17 @@ def _rm_pipeline(journal: Path, gate: Path) -> dict[str, Any]:
 class Server:
     """``iib-status-api`` with the local executor on a free port (stopped, or killed, by the test)."""
 
-    def __init__(self, tmp: Path, db_url: str, workers: int) -> None:
+    def __init__(self, tmp: Path, db_url: str, workers: int, pipelines: Path | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.journal = tmp / "journal"
         self.gate = tmp / "gate"
-        pipelines = tmp / "pipelines"
-        (pipelines / "iib-rm" / "0.1").mkdir(parents=True, exist_ok=True)
-        (pipelines / "iib-rm" / "0.1" / "iib-rm.yaml").write_text(
-            yaml.safe_dump(_rm_pipeline(self.journal, self.gate))
-        )
+        if pipelines is None:  # the probe Pipeline
+            pipelines = tmp / "pipelines"
+            (pipelines / "iib-rm" / "0.1").mkdir(parents=True, exist_ok=True)
+            (pipelines / "iib-rm" / "0.1" / "iib-rm.yaml").write_text(
+                yaml.safe_dump(_rm_pipeline(self.journal, self.gate))
+            )
         self.env = {
             **os.environ,
             "SQLALCHEMY_DATABASE_URI": db_url,
