@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import jsonschema
 import pytest
 from litestar.testing import TestClient
@@ -240,13 +241,19 @@ def test_a_retried_create_does_not_start_a_second_run(
     assert kube.runs[("iib", f"iib-rm-{rm_id}")]["metadata"]["uid"] == first
 
 
-def test_cloudevents_path_collects_logs_too(kube: LoopbackKubernetes, db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("storage", ["folder", "s3"])
+def test_cloudevents_path_collects_logs_too(
+    kube: LoopbackKubernetes, db_url: str, tmp_path: Path, storage: str, request: pytest.FixtureRequest
+) -> None:
+    if storage == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        bucket = f"iib-k8s-{tmp_path.name.lower().replace('_', '-')}"[:60]
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
+        where: dict[str, Any] = {"IIB_AWS_S3_BUCKET_NAME": bucket, "IIB_AWS_S3_ENDPOINT_URL": endpoint}
+    else:
+        where = {"IIB_REQUEST_LOGS_DIR": str(tmp_path / "logs")}
     settings = base_settings(
-        db_url,
-        IIB_EXECUTOR="kubernetes",
-        IIB_KUBERNETES_NAMESPACE="iib",
-        IIB_KUBERNETES_WATCH=False,
-        IIB_REQUEST_LOGS_DIR=str(tmp_path / "logs"),
+        db_url, IIB_EXECUTOR="kubernetes", IIB_KUBERNETES_NAMESPACE="iib", IIB_KUBERNETES_WATCH=False, **where
     )
     with TestClient(create_app(settings), base_url="http://iib.example.com") as client:
         rm_id = client.post("/api/v1/builds/rm", json=RM, headers=user(BOB)).json()["id"]

@@ -314,12 +314,13 @@ def _job_files(api: Server) -> list[str]:
     return sorted(p.name for p in folder.glob("*.json")) if folder.exists() else []
 
 
-def test_a_restart_neither_loses_nor_duplicates(server: Callable[..., Server]) -> None:
+@pytest.mark.parametrize("kill", [True, False], ids=["crash", "stop"])
+def test_a_restart_neither_loses_nor_duplicates(server: Callable[..., Server], kill: bool) -> None:
     api = server(workers=1)
     running = api.post_rm(["a"])
     waiting = api.post_rm(["b"])
     wait_for(lambda: f"start {running}" in api.lines(), "the first run starting")
-    api.stop(kill=True)  # a crash: the server and its step die at once
+    api.stop(kill=kill)  # a crash (the server and its step die at once), or a stop (SIGTERM)
     api.start()
     interrupted = final(api, running)
     assert interrupted["state"] == "failed"
