@@ -205,12 +205,20 @@ class KubernetesExecutor:
             )
         except ApiException as exc:
             if exc.status != 409:
+                if secret is not None:  # no run will own it: do not leave the secrets behind
+                    self._delete_secret(secret["metadata"]["name"], where.namespace)
                 raise
             log.info("PipelineRun %s already exists; not creating it again", name)
             created = self.custom.get_namespaced_custom_object(GROUP, VERSION, where.namespace, PLURAL, name)
         if secret is not None:
             self._own_secret(secret["metadata"]["name"], where.namespace, created)
         record_run(self.db, read_pipelinerun(created))
+
+    def _delete_secret(self, secret: str, namespace: str) -> None:
+        try:
+            self.core.delete_namespaced_secret(secret, namespace)
+        except Exception as exc:
+            log.warning("Could not delete Secret %s/%s: %s", namespace, secret, exc)
 
     def _own_secret(self, secret: str, namespace: str, run: dict[str, Any]) -> None:
         owner = {

@@ -270,3 +270,27 @@ def test_cloudevents_path_collects_logs_too(
         )
         assert logs.endswith("[build : rm] Removed etcd\n")
     client.app.state.ctx.db.dispose()
+
+
+def test_an_invalid_pipelinerun_is_refused_and_leaves_nothing(
+    kube: LoopbackKubernetes, db_url: str, tmp_path: Path
+) -> None:
+    settings = base_settings(
+        db_url,
+        IIB_EXECUTOR="kubernetes",
+        IIB_KUBERNETES_NAMESPACE="iib",
+        IIB_KUBERNETES_WATCH=False,
+        IIB_PIPELINE_WORKSPACES={"steps-config": {"configMap": "iib-steps-config"}},  # not an object
+    )
+    with TestClient(create_app(settings), base_url="http://iib.example.com") as client:
+        response = client.post("/api/v1/builds/add", json=ADD, headers=user(ALICE))
+        assert (response.status_code, response.json()) == (
+            500,
+            {"error": "The scheduling of the build request with ID 1 failed"},
+        )
+        body = client.get("/api/v1/builds/1").json()
+        assert (body["state"], body["state_reason"]) == ("failed", "The scheduling of the request failed")
+    client.app.state.ctx.db.dispose()
+    assert kube.runs == {}
+    assert kube.secrets == {}  # the overwrite token's Secret was deleted again
+    assert ("DELETE", "/api/v1/namespaces/iib/secrets/iib-add-1-secrets") in kube.calls
