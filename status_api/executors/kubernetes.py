@@ -262,6 +262,18 @@ class KubernetesExecutor:
             self._collected.add(outcome.uid)
         self._logs.submit(self._collect_logs, outcome, request_id)
 
+    def running_log(self, request_id: int, run: RunRef) -> str | None:
+        """The step logs of the pods of a running request's PipelineRun, read now."""
+        if not run.name:
+            return None
+        namespace = run.namespace or self.namespace
+        try:
+            text = step_logs_text(self.core, namespace, {"metadata": {"name": run.name}})
+        except Exception as exc:
+            log.warning("Could not read the step logs of PipelineRun %s: %s", run.name, exc)
+            return None
+        return f"PipelineRun {namespace}/{run.name}\n{text}" if text else None
+
     def _collect_logs(self, outcome: RunOutcome, request_id: int) -> None:
         try:
             text = step_logs_text(self.core, outcome.namespace, {"metadata": {"name": outcome.name}})

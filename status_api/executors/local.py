@@ -237,6 +237,12 @@ class LocalExecutor:
     def recorded(self, outcome: RunOutcome, request_id: int) -> None:
         return None
 
+    def running_log(self, request_id: int, run: RunRef) -> str | None:
+        """A running request's log as far as it goes (it is also stored, at most a second behind)."""
+        with self._logs_lock:
+            request_log = self.logs.get(request_id)
+        return request_log.text() if request_log is not None else None
+
     def close(self) -> None:
         """Stop taking jobs; running ones are cancelled, waiting ones stay for the next start."""
         self._stop.set()

@@ -175,6 +175,18 @@ def test_create_route_watch_record_and_store_logs(k8s_client: TestClient, kube: 
         row = conn.execute(select(requests).where(requests.c.id == add_id)).one()
     assert (row.pipelinerun_uid, row.pipelinerun_namespace) == (add_run["metadata"]["uid"], "iib-serial")
 
+    # While it runs, its log is read from the pods that exist so far.
+    url = f"/api/v1/builds/{add_id}/logs"
+    assert client.get(url).status_code == 400  # no pod yet: IIB's "not complete yet"
+    kube.add_pod(
+        "iib-serial", f"iib-add-{add_id}", "build", "2026-11-20T10:00:05Z", {"resolve": "Resolving\n"}
+    )
+    running = client.get(url)
+    assert (running.status_code, running.text) == (
+        200,
+        f"PipelineRun iib-serial/iib-add-{add_id}\n[build : resolve] Resolving\n",
+    )
+
     # Tekton finishes the run: the watcher records it and the pods' step logs are stored.
     done = samples.succeeded(results=samples.ADD_RESULTS)
     _finish(kube, "iib-serial", f"iib-add-{add_id}", done)
