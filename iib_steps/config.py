@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from iib_steps.errors import StepError
 
 CONFIG_ENV = "IIB_STEPS_CONFIG"
+CONFIG_KEYS = ("config.yaml", "config.json")
+TOKEN_FILE_ENV = "IIB_STATUS_API_TOKEN_FILE"
 DEFAULT_PUSH_TEMPLATE = "{registry}/iib-build:{request_id}"
 SCOPES = ("prod", "stage", "dev")
 
@@ -58,14 +60,32 @@ class Secret:
         return bool(self._value)
 
 
+SECRET_KEY = "token"
+
+
+def mounted_file(path: str | os.PathLike[str] | None, key: str) -> Path | None:
+    """A file named by ``path``, or the file ``key`` inside it when ``path`` is a directory.
+
+    An empty path means "not given": that is what an unbound optional Tekton workspace's
+    ``$(workspaces.<w>.path)`` becomes, and a bound one is a directory holding the Secret's keys.
+    """
+    if path is None or str(path) == "":
+        return None
+    file = Path(path)
+    return file / key if file.is_dir() else file
+
+
 def read_secret(file: str | None = None, env: str | None = None) -> Secret | None:
-    """Read a secret from a file (its content, stripped of the final newline) or an environment variable."""
-    if file:
-        path = Path(file)
+    """Read a secret from a file (its content, stripped of the final newline) or an environment variable.
+
+    ``file`` may be a directory (a mounted Secret): its file ``token`` is read.
+    """
+    path = mounted_file(file, SECRET_KEY)
+    if path is not None:
         try:
             return Secret(path.read_text().rstrip("\n"))
         except OSError as exc:
-            raise StepError(f"cannot read the secret file {file}: {exc.strerror}") from None
+            raise StepError(f"cannot read the secret file {path}: {exc.strerror}") from None
     if env:
         value = os.environ.get(env)
         if value:
@@ -131,6 +151,8 @@ class Settings(BaseModel):
     oci_layout_root: str | None = None
     # The catalog is laid out in this many layers, packages grouped by a hash of their name.
     catalog_layer_groups: int = 16
+    # Greenwave's API root (IIB's iib_greenwave_url); add requests given a Greenwave config gate on it.
+    greenwave_url: str | None = None
     # Secrets: by file or by environment variable, never inline.
     registry_auth_file: str | None = None  # a containers auth.json / docker config.json
     status_api_token_file: str | None = None
@@ -161,16 +183,27 @@ class Settings(BaseModel):
         return [Customization(type=t) for t in CUSTOMIZATION_TYPES]
 
     def status_api_token(self) -> Secret | None:
-        return read_secret(self.status_api_token_file, self.status_api_token_env)
+        """The token from ``status_api_token_file``, ``$IIB_STATUS_API_TOKEN_FILE`` (a file or a mounted
+        Secret's directory) or the environment variable ``status_api_token_env``."""
+        file = self.status_api_token_file or os.environ.get(TOKEN_FILE_ENV) or None
+        return read_secret(file, self.status_api_token_env)
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
-    """Load the settings from ``path`` (or ``$IIB_STEPS_CONFIG``), or the defaults when neither is set."""
+    """Load the settings from ``path`` (or ``$IIB_STEPS_CONFIG``), or the defaults when neither is set.
+
+    A directory (a mounted ConfigMap or Secret) holds the file as ``config.yaml`` or ``config.json``.
+    """
     if path is None:
         path = os.environ.get(CONFIG_ENV) or None
-    if path is None:
+    if path is None or str(path) == "":
         return Settings()
     file = Path(path)
+    if file.is_dir():  # a mounted ConfigMap or Secret (an optional Tekton workspace)
+        found = [file / key for key in CONFIG_KEYS if (file / key).is_file()]
+        if not found:
+            raise StepError(f"the settings directory {file} holds neither {' nor '.join(CONFIG_KEYS)}")
+        file = found[0]
     try:
         text = file.read_bytes()
     except OSError as exc:

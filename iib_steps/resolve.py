@@ -90,16 +90,28 @@ def decide_binary_image(
 ) -> str:
     """The binary image: the request's, else the configured one for (scope, OCP version).
 
-    ``scratch`` means binaryless; the request and the configuration must then agree.
+    ``scratch`` means binaryless; the request and the configuration must then agree. With no
+    configuration at all (the embedded default), the request's value is taken as given.
     """
     configured = config.get(scope, {}).get(ocp_version)
     if not requested:
         if not configured:
+            hint = (
+                ""
+                if config
+                else (
+                    " With no binary_image_config setting (steps settings file, IIB_STEPS_CONFIG), every"
+                    " request names its binary image; or set e.g. binary_image_config:"
+                    f" {{{scope}: {{{ocp_version}: scratch}}}} (scratch: a binaryless index)."
+                )
+            )
             raise StepError(
                 f"IIB does not have a configured binary_image for distribution_scope : {scope} and "
-                f"ocp_version: {ocp_version}. Please specify a binary_image value in the request."
+                f"ocp_version: {ocp_version}. Please specify a binary_image value in the request.{hint}"
             )
         return configured
+    if not config:
+        return requested  # nothing configured: the request's binary image (or scratch) is taken as given
     if requested == BINARYLESS and configured != BINARYLESS:
         raise StepError(f"The index image should not be binaryless for {ocp_version}.")
     if requested != BINARYLESS and configured == BINARYLESS:

@@ -16,24 +16,23 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from catalog.errors import CatalogError
+from iib_steps import tracing
 from iib_steps.apps import app
-from iib_steps.config import Settings, load_settings, read_secret
 from iib_steps.errors import StepError
-from iib_steps.operations import add as add_op
-from iib_steps.operations import add_deprecations as deprecations_op
-from iib_steps.operations import create_empty as empty_op
-from iib_steps.operations import fbc_operations as fbc_op
-from iib_steps.operations import merge as merge_op
-from iib_steps.operations import regenerate_bundle as regen_op
-from iib_steps.operations import rm as rm_op
-from iib_steps.operations.common import Context
-from iib_steps.operations.imaging import ImageIO
-from iib_steps.report import REQUEST_ID_ENV, URL_ENV, Reporter
+
+if TYPE_CHECKING:
+    from iib_steps.config import Settings
+    from iib_steps.operations.common import Context
+
+# The operations, settings and HTTP code are imported inside the commands, so that parsing the
+# command line (and --help) stays fast. Same names as iib_steps.report's.
+URL_ENV = "IIB_STATUS_API_URL"
+REQUEST_ID_ENV = "IIB_REQUEST_ID"
 
 T = TypeVar("T")
 UNKNOWN_ERROR = "An unknown error occurred. See logs for details"
@@ -61,13 +60,27 @@ BinaryImage = Annotated[str | None, typer.Option("--binary-image", help="opm ima
 AddArches = Annotated[list[str] | None, typer.Option("--add-arches", help="Extra architectures.")]
 Scope = Annotated[str | None, typer.Option("--distribution-scope", help="prod, stage or dev.")]
 BuildTags = Annotated[list[str] | None, typer.Option("--build-tags", help="Extra output tags.")]
-Overwrite = Annotated[bool, typer.Option("--overwrite-from-index", help="Copy the result over from_index.")]
-TokenFile = Annotated[
-    Path | None, typer.Option("--overwrite-from-index-token-file", help="File holding user:token.")
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite-from-index", envvar="IIB_OVERWRITE_FROM_INDEX", help="Copy the result over from_index."
+    ),
 ]
-DeprecationList = Annotated[list[str] | None, typer.Option("--deprecation-list")]
-GraphUpdateMode = Annotated[str | None, typer.Option("--graph-update-mode")]
-Organization = Annotated[str | None, typer.Option("--organization")]
+# Secret files are str, not Path: an empty value (an unbound optional Tekton workspace) means none,
+# and a directory (a mounted Secret) means its file "token" (see config.mounted_file).
+TokenFile = Annotated[
+    str | None,
+    typer.Option("--overwrite-from-index-token-file", help="File (or Secret directory) holding user:token."),
+]
+DeprecationList = Annotated[
+    list[str] | None, typer.Option("--deprecation-list", help="Bundle images to deprecate.")
+]
+GraphUpdateMode = Annotated[
+    str | None, typer.Option("--graph-update-mode", help="replaces, semver or semver-skippatch.")
+]
+Organization = Annotated[
+    str | None, typer.Option("--organization", help="Organization whose customizations apply.")
+]
 TOKEN_ENV = "IIB_OVERWRITE_FROM_INDEX_TOKEN"
 
 
@@ -111,13 +124,21 @@ def _result_paths(values: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _token(path: Path | None) -> str | None:
-    secret = read_secret(str(path) if path else None, TOKEN_ENV)
+def _token(path: str | None) -> str | None:
+    from iib_steps.config import read_secret
+
+    secret = read_secret(path or None, TOKEN_ENV)
     return secret.reveal() if secret else None
 
 
-def _registry_auths(path: Path | None) -> dict[str, Any] | None:
-    """A request's ``registry_auths`` (a docker config.json) from a file; never from the command line."""
+def _registry_auths(given: str | None) -> dict[str, Any] | None:
+    """A request's ``registry_auths`` (a docker config.json) from a file; never from the command line.
+
+    A directory (a mounted Secret) holds it as ``config.json``; an empty value means none.
+    """
+    from iib_steps.config import mounted_file
+
+    path = mounted_file(given, "config.json")
     if path is None:
         return None
     try:
@@ -126,11 +147,16 @@ def _registry_auths(path: Path | None) -> dict[str, Any] | None:
         raise StepError(f"cannot read {path}: {exc.strerror}") from None
     except ValueError:
         raise StepError('"registry_auths" must be a dict') from None
+    from iib_steps.operations import regenerate_bundle as regen_op
+
     return regen_op.check_registry_auths(data)
 
 
 RegistryAuths = Annotated[
-    Path | None, typer.Option("--registry-auths-file", help="docker config.json with extra registry auths.")
+    str | None,
+    typer.Option(
+        "--registry-auths-file", help="docker config.json (or Secret directory) with registry auths."
+    ),
 ]
 
 
@@ -175,7 +201,8 @@ def step_command(name: str) -> Callable[[Callable[..., None]], Callable[..., Non
 
         def command(**kwargs: Any) -> None:
             step = StepOptions(**{p.name: kwargs.pop(p.name) for p in _STEP_PARAMS})
-            func(**kwargs, step=step)
+            with tracing.step_span(f"iib-step {name}", {"iib.request_id": step.request_id}):
+                func(**kwargs, step=step)
 
         command.__signature__ = signature.replace(parameters=[*own, *_STEP_PARAMS])  # type: ignore[attr-defined]
         command.__name__ = func.__name__
@@ -189,6 +216,8 @@ def step_command(name: str) -> Callable[[Callable[..., None]], Callable[..., Non
 
 
 def _settings(config: Path | None, registry: str | None) -> Settings:
+    from iib_steps.config import load_settings
+
     settings = load_settings(config)
     if registry:
         settings = settings.model_copy(update={"registry": registry})
@@ -202,6 +231,10 @@ def _run(
     registry_auths: dict[str, Any] | None = None,
 ) -> T:
     """Set up a step, run ``body``; on failure PATCH ``failed`` and re-raise as one line."""
+    from iib_steps.operations.common import Context
+    from iib_steps.operations.imaging import ImageIO
+    from iib_steps.report import Reporter
+
     settings = _settings(step.config, step.registry)
     reporter = Reporter(
         step.status_api_url,
@@ -251,15 +284,31 @@ def add(
     build_tags: BuildTags = None,
     graph_update_mode: GraphUpdateMode = None,
     check_related_images: Annotated[
-        bool | None, typer.Option("--check-related-images/--no-check-related-images")
+        bool | None,
+        typer.Option(
+            "--check-related-images/--no-check-related-images",
+            envvar="IIB_CHECK_RELATED_IMAGES",
+            help="Check that the bundles' related images exist.",
+        ),
     ] = None,
     organization: Organization = None,
     overwrite_from_index: Overwrite = False,
     overwrite_from_index_token_file: TokenFile = None,
+    greenwave_config: Annotated[
+        str | None,
+        typer.Option(
+            "--greenwave-config",
+            help="Gate the bundles on Greenwave: a JSON object with decision_context, product_version"
+            " and subject_type (as the API chose for the request's queue); the URL is greenwave_url.",
+        ),
+    ] = None,
     *,
     step: StepOptions,
 ) -> None:
     """Add bundles to an index image (IIB's add request)."""
+    from iib_steps.greenwave import parse_config as parse_greenwave_config
+    from iib_steps.operations import add as add_op
+
     req = add_op.AddRequest(
         bundles=_list(bundles),
         from_index=from_index or None,
@@ -273,6 +322,7 @@ def add(
         organization=organization or None,
         overwrite_from_index=overwrite_from_index,
         overwrite_from_index_token=_token(overwrite_from_index_token_file),
+        greenwave_config=parse_greenwave_config(greenwave_config),
     )
     _echo_done(_run(step, lambda ctx: add_op.run(ctx, req)))
 
@@ -291,6 +341,8 @@ def rm(
     step: StepOptions,
 ) -> None:
     """Remove operators (packages) from an index image (IIB's rm request)."""
+    from iib_steps.operations import rm as rm_op
+
     req = rm_op.RmRequest(
         operators=_list(operators),
         from_index=from_index or None,
@@ -321,6 +373,8 @@ def fbc_operations(
     step: StepOptions,
 ) -> None:
     """Replace packages of an index image with those of FBC fragment images (IIB's fbc-operations)."""
+    from iib_steps.operations import fbc_operations as fbc_op
+
     req = fbc_op.FbcRequest(
         from_index=from_index or None,
         fbc_fragment=fbc_fragment if fbc_fragment else None,
@@ -345,6 +399,8 @@ def create_empty_index(
     step: StepOptions,
 ) -> None:
     """An index image like from_index with no operators (IIB's create-empty-index)."""
+    from iib_steps.operations import create_empty as empty_op
+
     req = empty_op.CreateEmptyRequest(
         from_index=from_index or None,
         binary_image=binary_image or None,
@@ -356,24 +412,48 @@ def create_empty_index(
 
 @step_command("merge-index-image")
 def merge_index_image(
-    source_from_index: Annotated[str | None, typer.Option("--source-from-index")] = None,
-    target_index: Annotated[str | None, typer.Option("--target-index")] = None,
+    source_from_index: Annotated[
+        str | None, typer.Option("--source-from-index", help="Index to merge into.")
+    ] = None,
+    target_index: Annotated[
+        str | None, typer.Option("--target-index", help="Index whose bundles to add.")
+    ] = None,
     deprecation_list: DeprecationList = None,
     binary_image: BinaryImage = None,
     build_tags: BuildTags = None,
     distribution_scope: Scope = None,
     graph_update_mode: GraphUpdateMode = None,
-    ignore_bundle_ocp_version: Annotated[bool, typer.Option("--ignore-bundle-ocp-version")] = False,
-    overwrite_target_index: Annotated[bool, typer.Option("--overwrite-target-index")] = False,
+    ignore_bundle_ocp_version: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-bundle-ocp-version",
+            envvar="IIB_IGNORE_BUNDLE_OCP_VERSION",
+            help="Add bundles whatever their max OCP version.",
+        ),
+    ] = False,
+    overwrite_target_index: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite-target-index",
+            envvar="IIB_OVERWRITE_TARGET_INDEX",
+            help="Copy the result over target_index.",
+        ),
+    ] = False,
     overwrite_target_index_token_file: Annotated[
-        Path | None, typer.Option("--overwrite-target-index-token-file")
+        str | None,
+        typer.Option(
+            "--overwrite-target-index-token-file", help="File (or Secret directory) holding user:token."
+        ),
     ] = None,
     *,
     step: StepOptions,
 ) -> None:
     """The source index plus the target index's bundles it lacks (IIB's merge-index-image)."""
+    from iib_steps.config import read_secret
+    from iib_steps.operations import merge as merge_op
+
     secret = read_secret(
-        str(overwrite_target_index_token_file) if overwrite_target_index_token_file else None,
+        overwrite_target_index_token_file or None,
         "IIB_OVERWRITE_TARGET_INDEX_TOKEN",
     )
     req = merge_op.MergeRequest(
@@ -393,9 +473,13 @@ def merge_index_image(
 
 @step_command("add-deprecations")
 def add_deprecations(
-    operator_package: Annotated[str | None, typer.Option("--operator-package")] = None,
+    operator_package: Annotated[
+        str | None, typer.Option("--operator-package", help="Package to deprecate in.")
+    ] = None,
     deprecation_schema: Annotated[str | None, typer.Option("--deprecation-schema", help="JSON text.")] = None,
-    deprecation_schema_file: Annotated[Path | None, typer.Option("--deprecation-schema-file")] = None,
+    deprecation_schema_file: Annotated[
+        Path | None, typer.Option("--deprecation-schema-file", help="File holding the schema.")
+    ] = None,
     from_index: FromIndex = None,
     binary_image: BinaryImage = None,
     add_arches: AddArches = None,
@@ -407,6 +491,8 @@ def add_deprecations(
     step: StepOptions,
 ) -> None:
     """Add an olm.deprecations blob for one package of an index image (IIB's add-deprecations)."""
+    from iib_steps.operations import add_deprecations as deprecations_op
+
     schema = deprecation_schema
     if deprecation_schema_file:
         try:
@@ -429,17 +515,23 @@ def add_deprecations(
 
 @step_command("regenerate-bundle")
 def regenerate_bundle(
-    from_bundle_image: Annotated[str | None, typer.Option("--from-bundle-image")] = None,
+    from_bundle_image: Annotated[
+        str | None, typer.Option("--from-bundle-image", help="Bundle image to rebuild.")
+    ] = None,
     organization: Organization = None,
     bundle_replacements: Annotated[
         str | None, typer.Option("--bundle-replacements", help="JSON object.")
     ] = None,
-    related_bundles_file: Annotated[Path | None, typer.Option("--related-bundles-file")] = None,
+    related_bundles_file: Annotated[
+        Path | None, typer.Option("--related-bundles-file", help="Write related bundles (JSON) here.")
+    ] = None,
     registry_auths_file: RegistryAuths = None,
     *,
     step: StepOptions,
 ) -> None:
     """Rebuild a bundle image with pinned pull specs and its organization's customizations."""
+    from iib_steps.operations import regenerate_bundle as regen_op
+
     replacements = _json_object(bundle_replacements, "bundle_replacements")
     req = regen_op.RegenerateRequest(
         from_bundle_image=from_bundle_image or None,
@@ -460,11 +552,15 @@ def regenerate_bundle_batch(
     build_requests: Annotated[
         str | None, typer.Option("--build-requests", help="JSON array of requests.")
     ] = None,
-    build_requests_file: Annotated[Path | None, typer.Option("--build-requests-file")] = None,
+    build_requests_file: Annotated[
+        Path | None, typer.Option("--build-requests-file", help="File holding the JSON array.")
+    ] = None,
     *,
     step: StepOptions,
 ) -> None:
     """Regenerate several bundles (IIB's regenerate-bundle-batch); outputs tagged ``<id>-<n>``."""
+    from iib_steps.operations import regenerate_bundle as regen_op
+
     text = build_requests
     if build_requests_file:
         try:
@@ -488,7 +584,9 @@ def regenerate_bundle_batch(
 
 @step_command("recursive-related-bundles")
 def recursive_related_bundles(
-    parent_bundle_image: Annotated[str | None, typer.Option("--parent-bundle-image")] = None,
+    parent_bundle_image: Annotated[
+        str | None, typer.Option("--parent-bundle-image", help="Bundle image to start from.")
+    ] = None,
     organization: Organization = None,
     output_file: Annotated[
         Path | None, typer.Option("--output-file", help="Write the JSON list here.")
@@ -498,6 +596,8 @@ def recursive_related_bundles(
     step: StepOptions,
 ) -> None:
     """Every bundle reachable from a bundle's related images, leaves first (no image is built)."""
+    from iib_steps.operations import regenerate_bundle as regen_op
+
     req = regen_op.RecursiveRequest(
         parent_bundle_image=parent_bundle_image or None, organization=organization or None
     )

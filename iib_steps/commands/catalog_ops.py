@@ -131,7 +131,9 @@ def add_cmd(
     catalog: Annotated[Path, typer.Argument(help="catalog directory")],
     bundle: Annotated[list[str], typer.Option("--bundle", help="bundle directory, DIR or DIR=IMAGE")],
     mode: Annotated[str, typer.Option(help=f"graph update mode: {', '.join(GRAPH_MODES)}")] = "replaces",
-    overwrite_latest: Annotated[bool, typer.Option("--overwrite-latest")] = False,
+    overwrite_latest: Annotated[
+        bool, typer.Option("--overwrite-latest", help="Replace a bundle at a channel head.")
+    ] = False,
     skip_present: Annotated[
         bool, typer.Option("--skip-present", help="skip bundles already present")
     ] = False,
@@ -171,7 +173,9 @@ def rm_cmd(
 def deprecate_cmd(
     catalog: Annotated[Path, typer.Argument(help="catalog directory")],
     bundle: Annotated[list[str], typer.Option("--bundle", help="bundle image to deprecate (repeatable)")],
-    allow_package_removal: Annotated[bool, typer.Option("--allow-package-removal")] = False,
+    allow_package_removal: Annotated[
+        bool, typer.Option("--allow-package-removal", help="Allow removing a whole package.")
+    ] = False,
     output: OutputOpt = None,
     fmt: FormatOpt = "json",
 ) -> None:

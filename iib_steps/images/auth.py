@@ -33,7 +33,8 @@ def default_auth_file() -> Path | None:
     env = os.environ.get("REGISTRY_AUTH_FILE")
     if env:
         return Path(env)
-    home = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "config.json"
+    # An empty DOCKER_CONFIG (an unbound optional Tekton workspace) counts as unset.
+    home = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
     return home if home.exists() else None
 
 

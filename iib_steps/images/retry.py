@@ -1,7 +1,8 @@
 """Bounded retries with exponential backoff, for transient registry failures only.
 
-Retried: connection errors (refused, reset, dropped mid-body, timeouts) and HTTP 5xx answers.
-Never retried: 4xx answers (bad request, auth, not found) — those are the caller's to report.
+Retried: connection errors (refused, reset, dropped mid-body, timeouts), a temporary DNS failure and
+HTTP 5xx answers. Never retried: 4xx answers (bad request, auth, not found) and a host name that does
+not exist — those are the caller's to report, at once.
 """
 
 from __future__ import annotations
@@ -78,12 +79,25 @@ def with_retries(policy: RetryPolicy, what: str, func: Callable[[], T]) -> T:
         ) as exc:
             raise StepError(f"{what} failed: invalid URL: {exc}") from None
         except TRANSIENT_EXCEPTIONS as exc:
+            if _unknown_host(exc):
+                raise StepError(
+                    f"{what} failed: the registry's host name does not exist; check the image reference"
+                ) from None
             last = _describe(exc)
             if attempt + 1 < policy.attempts:
                 wait = policy.delay(attempt)
                 log.warning("%s failed (%s); retrying in %.1f s", what, last, wait)
                 time.sleep(wait)
     raise StepError(f"{what} failed after {policy.attempts} attempts: {last}")
+
+
+# getaddrinfo's answers for a name that does not exist (glibc, musl, macOS); "Temporary failure in
+# name resolution" (EAI_AGAIN) is not among them: that one is retried.
+_NO_SUCH_HOST = ("Name or service not known", "No address associated with hostname", "nodename nor servname")
+
+
+def _unknown_host(exc: BaseException) -> bool:
+    return isinstance(exc, requests.ConnectionError) and any(text in str(exc) for text in _NO_SUCH_HOST)
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,11 +1,10 @@
-"""``/api/v1/healthcheck``, ``/metrics`` and the docs page at ``/``."""
+"""``/api/v1/healthcheck`` and ``/metrics``."""
 
 from __future__ import annotations
 
 import logging
 
 from litestar import Request, Response, get
-from litestar.response import Redirect
 
 from status_api.errors import ServerError
 from status_api.routes.common import app_context, json_response
@@ -28,8 +27,3 @@ def metrics(request: Request) -> Response[bytes]:
     return Response(
         content=app_context(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
     )
-
-
-@get("/", sync_to_thread=False, include_in_schema=False)
-def docs() -> Redirect:
-    return Redirect(path="/schema/redoc")

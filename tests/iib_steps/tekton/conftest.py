@@ -1,5 +1,6 @@
-"""Fixtures of the runner tests: a runs folder, builders of small Pipelines and Tasks, and the
-Tekton CRD schemas (from ../shared) to check every object a run produces."""
+"""Fixtures of the Tekton tests: the repository's Tekton files (loaded once for the checks), a runs
+folder, builders of small Pipelines and Tasks for the runner, and the Tekton CRD schemas (from
+../shared) to check every file and every object a run produces."""
 
 from __future__ import annotations
 
@@ -12,11 +13,40 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SHARED, need_shared
+from iib_steps.tekton.loader import Resource, load_files, resource_files, sample_files
+from tests.conftest import ROOT, SHARED, need_shared
 
 # ../shared/tekton-schemas, or where IIB_TEKTON_SCHEMAS says (a worktree outside the usual layout).
 SCHEMAS = Path(os.environ.get("IIB_TEKTON_SCHEMAS") or SHARED / "tekton-schemas")
 PY = sys.executable
+REQUEST_TYPES = (
+    "add", "rm", "fbc-operations", "create-empty-index", "merge-index-image", "add-deprecations",
+    "regenerate-bundle", "regenerate-bundle-batch", "recursive-related-bundles",
+)  # fmt: skip
+
+
+def resources() -> list[Resource]:
+    return load_files(resource_files(ROOT))
+
+
+def samples() -> list[Resource]:
+    return load_files(sample_files(ROOT))
+
+
+@pytest.fixture(scope="session")
+def schemas() -> Path:
+    """../shared/tekton-schemas (skips where absent)."""
+    return need_shared(SCHEMAS)
+
+
+@pytest.fixture(scope="session")
+def tasks() -> dict[str, Resource]:
+    return {r.name: r for r in resources() if r.kind == "Task"}
+
+
+@pytest.fixture(scope="session")
+def pipelines() -> dict[str, Resource]:
+    return {r.name: r for r in resources() if r.kind == "Pipeline"}
 
 
 def py_step(name: str, code: str, *args: str, **extra: Any) -> dict[str, Any]:
