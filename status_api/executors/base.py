@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
 from status_api.db import Database
 from status_api.models import requests
 from status_api.pipelinerun import RunOutcome
+
+if TYPE_CHECKING:
+    from status_api.builds import StateChange
+    from status_api.recording import Recorded
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,24 @@ class RunRef:
 
     name: str | None = None
     namespace: str | None = None
+
+
+class Notifier(Protocol):
+    """Who hears of the state changes an executor makes itself (the AMQP messenger)."""
+
+    def on_recorded(self, recorded: Recorded) -> None: ...
+
+    def state_changed(self, change: StateChange | None, base_url: str | None) -> None: ...
+
+
+class Silent:
+    """A notifier that tells nobody."""
+
+    def on_recorded(self, recorded: Recorded) -> None:
+        return None
+
+    def state_changed(self, change: StateChange | None, base_url: str | None) -> None:
+        return None
 
 
 def run_ref(db: Database, request_id: int) -> RunRef:

@@ -22,7 +22,7 @@ from typing import Any
 
 from status_api.db import Database
 from status_api.errors import ApiError
-from status_api.executors.base import RunRef, Submission
+from status_api.executors.base import Notifier, RunRef, Silent, Submission
 from status_api.executors.params import (
     RunSettings,
     pipeline_name,
@@ -141,11 +141,13 @@ class KubernetesExecutor:
         storage: LocalStorage | S3Storage,
         api_client: Any = None,
         *,
+        notifier: Notifier | None = None,
         watch: bool | None = None,
         watch_timeout: int = 300,
     ) -> None:
         from kubernetes import client
 
+        self.notifier = notifier or Silent()
         if api_client is None:
             api_client = _default_api_client()
         self.settings = settings
@@ -212,7 +214,7 @@ class KubernetesExecutor:
             created = self.custom.get_namespaced_custom_object(GROUP, VERSION, where.namespace, PLURAL, name)
         if secret is not None:
             self._own_secret(secret["metadata"]["name"], where.namespace, created)
-        record_run(self.db, read_pipelinerun(created))
+        self.notifier.on_recorded(record_run(self.db, read_pipelinerun(created)))
 
     def _delete_secret(self, secret: str, namespace: str) -> None:
         try:
@@ -320,6 +322,7 @@ class _RecordingWatcher(PipelineRunWatcher):
         except ApiError as exc:
             log.warning("Skipping PipelineRun %s: %s", (run.get("metadata") or {}).get("name"), exc.message)
             return
+        self.executor.notifier.on_recorded(recorded)
         self.executor.recorded(outcome, recorded.request_id)
 
 

@@ -44,6 +44,7 @@ REQUEST_PARAMS: dict[str, tuple[str, ...]] = {
         "graph_update_mode",
         "check_related_images",
         "organization",
+        "greenwave_config",  # put in the params by status_api.greenwave when the queue is gated
     ),
     "rm": (*_INDEX, "operators"),
     "fbc-operations": (*_INDEX, "fbc_fragments"),

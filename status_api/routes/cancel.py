@@ -39,6 +39,7 @@ async def cancel_build(request: Request, request_id: FromPath[int]) -> Response[
     reason = f"Canceled by {user}" if user else "Canceled by an anonymous user"
     change = builds.patch_request(ctx.db, request_id, {"state": "failed", "state_reason": reason})
     ctx.metrics.observe(change)
+    ctx.messenger.state_changed(change, base_url(request))
     try:
         ctx.executor.cancel(request_id, run_ref(ctx.db, request_id))
     except Exception:
