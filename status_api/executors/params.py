@@ -174,3 +174,12 @@ def serial_key(submission: Submission) -> str | None:
     if submission.request_type == "merge-index-image":
         return params.get("target_index") if params.get("overwrite_target_index") else None
     return params.get("from_index") if params.get("overwrite_from_index") else None
+
+
+def local_status_url(host: str, port: int) -> str:
+    """The status API URL for steps on this machine, given the address the server listens on."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/api/v1"
