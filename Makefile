@@ -44,8 +44,9 @@ system-deps:
 run: runtime
 	bash scripts/run.sh
 
+# The status API and page (http://127.0.0.1:8080/) on make run's database, until Ctrl-C.
 serve: runtime
-	$(BIN)/iib-status-api --host 127.0.0.1 --port 8080
+	$(BIN)/iib-step demo serve --run-dir "$${RUN_DIR:-$${TMPDIR:-/tmp}/iib-tekton-demo}"
 
 # The step image (Containerfile) as an OCI layout in .build/images/iib-step, without a daemon.
 image:

@@ -22,6 +22,7 @@ import requests
 from iib_steps import tracing
 from iib_steps.config import Secret
 from iib_steps.errors import StepError
+from iib_steps.transient import unknown_host
 
 URL_ENV = "IIB_STATUS_API_URL"
 REQUEST_ID_ENV = "IIB_REQUEST_ID"
@@ -113,6 +114,10 @@ class Reporter:
                     method, target, data=data, headers=headers, timeout=self.timeout
                 )
             except requests.RequestException as exc:
+                if unknown_host(exc):  # not transient: retrying cannot help
+                    raise StepError(
+                        f"cannot reach the status API at {self.url}: its host name does not exist"
+                    ) from None
                 last = f"cannot reach the status API at {self.url}: {type(exc).__name__}"
             else:
                 if response.status_code < 400:

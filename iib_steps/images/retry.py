@@ -17,6 +17,7 @@ from typing import TypeVar
 import requests
 
 from iib_steps.errors import StepError
+from iib_steps.transient import unknown_host
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,7 +80,7 @@ def with_retries(policy: RetryPolicy, what: str, func: Callable[[], T]) -> T:
         ) as exc:
             raise StepError(f"{what} failed: invalid URL: {exc}") from None
         except TRANSIENT_EXCEPTIONS as exc:
-            if _unknown_host(exc):
+            if isinstance(exc, requests.ConnectionError) and unknown_host(exc):
                 raise StepError(
                     f"{what} failed: the registry's host name does not exist; check the image reference"
                 ) from None
@@ -89,15 +90,6 @@ def with_retries(policy: RetryPolicy, what: str, func: Callable[[], T]) -> T:
                 log.warning("%s failed (%s); retrying in %.1f s", what, last, wait)
                 time.sleep(wait)
     raise StepError(f"{what} failed after {policy.attempts} attempts: {last}")
-
-
-# getaddrinfo's answers for a name that does not exist (glibc, musl, macOS); "Temporary failure in
-# name resolution" (EAI_AGAIN) is not among them: that one is retried.
-_NO_SUCH_HOST = ("Name or service not known", "No address associated with hostname", "nodename nor servname")
-
-
-def _unknown_host(exc: BaseException) -> bool:
-    return isinstance(exc, requests.ConnectionError) and any(text in str(exc) for text in _NO_SUCH_HOST)
 
 
 def _describe(exc: BaseException) -> str:

@@ -2,10 +2,10 @@
 
 The Pipeline of a request type is ``iib-<type>`` (``pipelines/iib-<type>/0.1/iib-<type>.yaml``). Its
 params are named after the ``iib-step <type>`` options in kebab-case (``from-index``, ``bundles``,
-``add-arches`` ...), plus ``request-id``, ``status-api-url`` and ``step-image``. Values are Tekton's
-kinds: a string, or an array of strings; booleans are ``"true"``/``"false"``; mappings (``labels``,
-``bundle-replacements``) are JSON text, as the step options take them. An unset value is left out,
-so the Pipeline's default applies.
+``add-arches`` ...), plus ``request-id``, ``status-api-url``, ``step-image`` and ``traceparent``.
+Values are Tekton's kinds: a string, or an array of strings; booleans are ``"true"``/``"false"``;
+mappings (``labels``, ``bundle-replacements``) are JSON text, as the step options take them. An unset
+value is left out, so the Pipeline's default applies.
 
 Secrets never become params: each is a file in its own optional workspace (a Secret on a cluster, a
 private folder locally), in the layout the steps read (a folder holding ``token`` or
@@ -22,6 +22,10 @@ from status_api.executors.base import Submission
 from status_api.pipelinerun import ANNOTATION_USER, LABEL_REQUEST_ID, LABEL_REQUEST_TYPE
 
 PART_OF = ("app.kubernetes.io/part-of", "iib")
+# The trace context of the POST, when tracing is on (put in the params by status_api.tracing):
+# the run carries it as an annotation and as the Pipeline param ``traceparent``.
+TRACEPARENT = "traceparent"
+ANNOTATION_TRACEPARENT = "iib.tekton.dev/traceparent"
 
 # The request fields each request type passes to its Pipeline (the ``Submission.params`` keys).
 _INDEX = (
@@ -40,10 +44,11 @@ REQUEST_PARAMS: dict[str, tuple[str, ...]] = {
         "graph_update_mode",
         "check_related_images",
         "organization",
+        "greenwave_config",  # added by the API for a gated queue (status_api/greenwave.py)
     ),
     "rm": (*_INDEX, "operators"),
     "fbc-operations": (*_INDEX, "fbc_fragments"),
-    "create-empty-index": ("from_index", "binary_image", "distribution_scope", "labels", "output_fbc"),
+    "create-empty-index": ("from_index", "binary_image", "distribution_scope", "labels"),
     "add-deprecations": (*_INDEX, "operator_package", "deprecation_schema"),
     "regenerate-bundle": ("from_bundle_image", "organization", "bundle_replacements"),
     "recursive-related-bundles": ("parent_bundle_image", "organization"),
@@ -104,7 +109,6 @@ class RunSettings:
 
     status_api_url: str | None = None
     step_image: str | None = None
-    traceparent: str | None = None
 
 
 def pipeline_params(submission: Submission, run: RunSettings) -> dict[str, str | list[str]]:
@@ -119,7 +123,7 @@ def pipeline_params(submission: Submission, run: RunSettings) -> dict[str, str |
     for name, value in (
         ("status-api-url", run.status_api_url),
         ("step-image", run.step_image),
-        ("traceparent", run.traceparent),
+        (TRACEPARENT, submission.params.get(TRACEPARENT)),
     ):
         if value:
             params[name] = value
@@ -152,8 +156,11 @@ def run_labels(submission: Submission) -> dict[str, str]:
 
 
 def run_annotations(submission: Submission) -> dict[str, str]:
-    """Annotations (a user name may not be a label value)."""
-    return {ANNOTATION_USER: submission.user} if submission.user else {}
+    """Annotations: the user (a user name may not be a label value) and the POST's trace context."""
+    out = {ANNOTATION_USER: submission.user} if submission.user else {}
+    if submission.params.get(TRACEPARENT):
+        out[ANNOTATION_TRACEPARENT] = str(submission.params[TRACEPARENT])
+    return out
 
 
 def run_name(prefix: str, submission: Submission) -> str:
@@ -167,3 +174,12 @@ def serial_key(submission: Submission) -> str | None:
     if submission.request_type == "merge-index-image":
         return params.get("target_index") if params.get("overwrite_target_index") else None
     return params.get("from_index") if params.get("overwrite_from_index") else None
+
+
+def local_status_url(host: str, port: int) -> str:
+    """The status API URL for steps on this machine, given the address the server listens on."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/api/v1"

@@ -11,11 +11,18 @@ import pytest
 from iib_steps.cli import CATALOG_COMMANDS, COMMANDS, app, main_group, name_options
 from iib_steps.lazy import load
 
-COMMAND_PATHS = [
-    *([name] for name in COMMANDS if name != "image"),
-    *(["catalog", name] for name in CATALOG_COMMANDS),
-    *(["image", name] for name in ("build-bundle", "extract-catalog", "labels")),
-]
+
+def _leaves(command: object, path: list[str]) -> list[list[str]]:
+    """Every runnable command under ``command``, as its path of names."""
+    if not hasattr(command, "list_commands"):
+        return [path]
+    out = []
+    for name in command.list_commands(None):  # type: ignore[attr-defined]
+        out.extend(_leaves(command.get_command(None, name), [*path, name]))  # type: ignore[attr-defined]
+    return out
+
+
+COMMAND_PATHS = _leaves(main_group, [])
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -66,12 +73,12 @@ def test_name_options_keeps_messages_without_fields() -> None:
 def test_every_option_has_help_and_help_fits_80_columns(
     path: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    table = CATALOG_COMMANDS if path[0] == "catalog" else COMMANDS
-    command = load(table[path[-1]].target) if path[0] != "image" else None
-    if command is not None:
-        for param in command.params:
-            if param.param_type_name == "option":
-                assert param.help, f"{' '.join(path)} {param.opts[0]} has no help text"
+    command: object = main_group
+    for name in path:
+        command = command.get_command(None, name)  # type: ignore[attr-defined]
+    for param in command.params:  # type: ignore[attr-defined]
+        if param.param_type_name == "option":
+            assert param.help, f"{' '.join(path)} {param.opts[0]} has no help text"
     rc, out, _ = _run([*path, "--help"], capsys)
     assert rc == 0
     assert max(len(line) for line in out.splitlines()) <= 80
@@ -113,5 +120,9 @@ def test_status_env_names_match_the_reporter() -> None:
     assert (build_cmds.URL_ENV, build_cmds.REQUEST_ID_ENV) == (report.URL_ENV, report.REQUEST_ID_ENV)
 
 
-def test_main_group_has_catalog_and_image() -> None:
-    assert {"catalog", "image", "add", "rm"} <= set(main_group.list_commands(None))
+def test_every_command_is_reached() -> None:
+    assert {"catalog", "image", "add", "rm", "tekton", "demo", "report"} <= set(
+        main_group.list_commands(None)
+    )
+    assert len(COMMAND_PATHS) >= len(COMMANDS) + len(CATALOG_COMMANDS)
+    assert all(load(lazy.target) is not None for lazy in (*COMMANDS.values(), *CATALOG_COMMANDS.values()))

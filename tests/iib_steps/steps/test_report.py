@@ -112,3 +112,9 @@ def test_without_url_it_only_logs(monkeypatch, capsys):
     reporter.progress("Resolving the container images")
     assert not reporter.enabled and reporter.sent
     assert "Resolving the container images" in capsys.readouterr().err
+
+
+def test_an_unknown_status_api_host_fails_at_once() -> None:
+    reporter = Reporter("http://nosuch-status-api.invalid/api/v1", 1, attempts=5, delay=30)
+    with pytest.raises(StepError, match="its host name does not exist"):
+        reporter.progress("x")  # with five attempts 30 s apart, a retry would show as a hung test

@@ -260,3 +260,12 @@ def test_layout_location_inverts_catalog_pull_spec():
     assert r.layout_location(spec, "localhost/oci", "/data/images") == "oci:/data/images/bundle@sha256:1"
     assert r.layout_location(spec, "localhost/oci", None) == spec
     assert r.layout_location("quay.io/x@sha256:1", "localhost/oci", "/data") == "quay.io/x@sha256:1"
+
+
+def test_binary_image_without_any_configuration() -> None:
+    assert r.decide_binary_image("scratch", {}, "prod", "v4.19") == "scratch"
+    assert r.decide_binary_image("mine/opm:1", {}, "prod", "v4.19") == "mine/opm:1"
+    with pytest.raises(StepError) as info:
+        r.decide_binary_image(None, {}, "prod", "v4.19")
+    assert "set e.g. binary_image_config: {prod: {v4.19: scratch}}" in str(info.value)
+    assert str(info.value).startswith("IIB does not have a configured binary_image for distribution_scope")

@@ -90,16 +90,17 @@ def _rm_pipeline(journal: Path, gate: Path) -> dict[str, Any]:
 class Server:
     """``iib-status-api`` with the local executor on a free port (stopped, or killed, by the test)."""
 
-    def __init__(self, tmp: Path, db_url: str, workers: int) -> None:
+    def __init__(self, tmp: Path, db_url: str, workers: int, pipelines: Path | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.journal = tmp / "journal"
         self.gate = tmp / "gate"
-        pipelines = tmp / "pipelines"
-        (pipelines / "iib-rm" / "0.1").mkdir(parents=True, exist_ok=True)
-        (pipelines / "iib-rm" / "0.1" / "iib-rm.yaml").write_text(
-            yaml.safe_dump(_rm_pipeline(self.journal, self.gate))
-        )
+        if pipelines is None:  # the probe Pipeline
+            pipelines = tmp / "pipelines"
+            (pipelines / "iib-rm" / "0.1").mkdir(parents=True, exist_ok=True)
+            (pipelines / "iib-rm" / "0.1" / "iib-rm.yaml").write_text(
+                yaml.safe_dump(_rm_pipeline(self.journal, self.gate))
+            )
         self.env = {
             **os.environ,
             "SQLALCHEMY_DATABASE_URI": db_url,
@@ -174,8 +175,10 @@ class Server:
 def server(tmp_path: Path, db_url: str) -> Iterator[Callable[..., Server]]:
     made: list[Server] = []
 
-    def make(workers: int = 2) -> Server:
+    def make(workers: int = 2, status_url: bool = True) -> Server:
         made.append(Server(tmp_path, db_url, workers))
+        if not status_url:  # then iib-status-api tells the steps its own address
+            del made[-1].env["IIB_STATUS_API_URL"]
         made[-1].start()
         return made[-1]
 
@@ -213,7 +216,7 @@ def most_at_once(lines: list[str]) -> int:
 
 
 def test_a_request_runs_reports_and_logs(server: Callable[..., Server]) -> None:
-    api = server()
+    api = server(status_url=False)
     request_id = api.post_rm(["etcd"])
     wait_for(lambda: f"start {request_id}" in api.lines(), "the step starting")
     # While it runs: its state as the step reported it, and its log so far.
@@ -313,12 +316,13 @@ def _job_files(api: Server) -> list[str]:
     return sorted(p.name for p in folder.glob("*.json")) if folder.exists() else []
 
 
-def test_a_restart_neither_loses_nor_duplicates(server: Callable[..., Server]) -> None:
+@pytest.mark.parametrize("kill", [True, False], ids=["crash", "stop"])
+def test_a_restart_neither_loses_nor_duplicates(server: Callable[..., Server], kill: bool) -> None:
     api = server(workers=1)
     running = api.post_rm(["a"])
     waiting = api.post_rm(["b"])
     wait_for(lambda: f"start {running}" in api.lines(), "the first run starting")
-    api.stop(kill=True)  # a crash: the server and its step die at once
+    api.stop(kill=kill)  # a crash (the server and its step die at once), or a stop (SIGTERM)
     api.start()
     interrupted = final(api, running)
     assert interrupted["state"] == "failed"

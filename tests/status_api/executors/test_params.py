@@ -10,7 +10,9 @@ from status_api.executors.base import Submission
 from status_api.executors.params import (
     REQUEST_PARAMS,
     RunSettings,
+    local_status_url,
     pipeline_params,
+    run_annotations,
     run_labels,
     run_name,
     secret_files,
@@ -20,6 +22,7 @@ from status_api.settings import load_settings
 from status_api.validation import VALIDATORS, Context
 
 BINARY = "registry.example.com/opm:v4.17"
+TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 PAYLOADS: dict[str, dict[str, Any]] = {
     "add": {
         "from_index": "registry.example.com/index:v4.17",
@@ -100,7 +103,6 @@ def test_every_type_gives_tekton_values_and_no_secret(request_type: str) -> None
 def test_mappings_are_json_text_and_unset_values_are_left_out() -> None:
     params = pipeline_params(submission("create-empty-index"), RunSettings())
     assert params["labels"] == '{"a":"b"}'
-    assert params["output-fbc"] == "false"
     assert "distribution-scope" not in params  # unset: the Pipeline's default
     regen = pipeline_params(submission("regenerate-bundle"), RunSettings())
     assert regen["bundle-replacements"] == '{"quay.io/ns/b:1":"quay.io/ns/b:2"}'
@@ -133,3 +135,31 @@ def test_labels_name_and_serial_key() -> None:
 def test_unknown_type_is_refused() -> None:
     with pytest.raises(ValueError, match="no Pipeline builds requests of type generic"):
         pipeline_params(Submission(1, "generic", {}), RunSettings())
+
+
+def test_the_trace_context_rides_along() -> None:
+    sub = submission("rm")
+    traced = Submission(sub.request_id, "rm", {**sub.params, "traceparent": TRACE}, user=sub.user)
+    assert pipeline_params(traced, RunSettings())["traceparent"] == TRACE
+    assert run_annotations(traced) == {
+        "iib.redhat.com/user": "alice@EXAMPLE.COM",
+        "iib.tekton.dev/traceparent": TRACE,
+    }
+    assert "traceparent" not in pipeline_params(sub, RunSettings())
+    assert run_annotations(Submission(1, "rm", {})) == {}
+
+
+def test_local_status_url() -> None:
+    assert local_status_url("0.0.0.0", 8080) == "http://127.0.0.1:8080/api/v1"
+    assert local_status_url("127.0.0.1", 9) == "http://127.0.0.1:9/api/v1"
+    assert local_status_url("::1", 9) == "http://[::1]:9/api/v1"
+
+
+def test_the_greenwave_config_of_a_gated_add_is_json_text() -> None:
+    sub = submission("add")
+    config = {"decision_context": "c", "product_version": "p", "subject_type": "koji_build"}
+    gated = Submission(sub.request_id, "add", {**sub.params, "greenwave_config": config})
+    assert pipeline_params(gated, RunSettings())["greenwave-config"] == (
+        '{"decision_context":"c","product_version":"p","subject_type":"koji_build"}'
+    )
+    assert "greenwave-config" not in pipeline_params(sub, RunSettings())
