@@ -12,6 +12,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +45,13 @@ RESULT_NAMES = frozenset(
         "jsonBuildInfo", "buildState", "exitCode", "iibLog",
     }
 )  # fmt: skip
+
+
+def konflux_build_info(data: dict[str, Any]) -> str:
+    """Konflux's ``jsonBuildInfo``: the request JSON with ``updated`` (the completion time it reads,
+    IIB's ISO-8601 with ``Z``), gzipped and base64-encoded as its update-fbc-catalog task writes it."""
+    updated = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return base64.b64encode(gzip.compress(orjson.dumps({**data, "updated": updated}), mtime=0)).decode()
 
 
 @dataclass
@@ -114,7 +122,7 @@ class Context:
         # gzipped and base64-encoded, the final state, the exit code.
         results = {
             **results,
-            "jsonBuildInfo": base64.b64encode(gzip.compress(orjson.dumps(data), mtime=0)).decode(),
+            "jsonBuildInfo": konflux_build_info(data),
             "buildState": {"state": data["state"], "state_reason": data["state_reason"]},
             "exitCode": "0",
             "iibLog": self.log_location(),

@@ -94,7 +94,9 @@ def test_add_bundles(world: World, tmp_path):
     assert (results / "IMAGE_URL").read_text() == out
     assert (results / "IMAGE_DIGEST").read_text() == request["index_image_resolved"].split("@")[1]
     build_info = json.loads(gzip.decompress(base64.b64decode((results / "jsonBuildInfo").read_text())))
-    assert build_info == request
+    # The request JSON plus ``updated``, the completion time Konflux reads from it.
+    assert {k: v for k, v in build_info.items() if k != "updated"} == request
+    assert build_info["updated"].endswith("Z")
     assert json.loads((results / "buildState").read_text()) == {
         "state": "complete",
         "state_reason": "The operator bundle(s) were successfully added to the index image",

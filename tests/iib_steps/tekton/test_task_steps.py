@@ -121,3 +121,36 @@ def test_a_failing_task_says_why_in_one_line(oci_world, tmp_path: Path) -> None:
     errors = [line for line in str(failed.value).splitlines() if line.strip().startswith("error:")]
     assert len(errors) == 1 and "operators" in errors[0]
     assert "Traceback" not in str(failed.value)
+
+
+def test_konflux_s_update_fbc_catalog_reads_the_fbc_operations_results(oci_world, tmp_path: Path) -> None:  # noqa: F811
+    """The params as update-fbc-catalog passes them (JSON arrays inside one array element) and the
+    results as Konflux's add-fbc-contribution decodes them."""
+    import base64
+    import gzip
+
+    world = oci_world
+    others = ["ecr-secret-operator", "kairos-operator", "libredb-studio-operator",
+              "multicluster-global-hub-operator", "odf-node-recovery-operator",
+              "openstack-lightspeed-operator", "shipwright-operator"]  # fmt: skip
+    config = settings_workspace(world, tmp_path)
+    run_task(task("iib-rm"), {"from-index": world.index, "operators": others, "request-id": "7101"},
+             tmp_path / "fragment", {"steps-config": config})  # fmt: skip
+    run_task(task("iib-rm"), {"from-index": world.index, "operators": ["kube-green"], "request-id": "7102"},
+             tmp_path / "without", {"steps-config": config})  # fmt: skip
+    fragment = world.output("7101")
+    out = run_task(
+        task("iib-fbc-operations"),
+        {"from-index": world.output("7102"), "fbc-fragments": [json.dumps([fragment])], "build-tags": ["[]"],
+         "add-arches": ["[]"], "overwrite-from-index": "false", "request-id": "7103"},
+        tmp_path / "fbc",
+        {"steps-config": config},
+    )  # fmt: skip
+    info = json.loads(gzip.decompress(base64.b64decode(out["jsonBuildInfo"])))
+    assert info["state"] == "complete" and info["fbc_fragments"] == [fragment]
+    assert info["index_image"] == out["IMAGE_URL"] and info["index_image_resolved"] == out["IMAGE_REF"]
+    assert info["updated"].endswith("Z")
+    assert json.loads(out["buildState"]) == {"state": "complete", "state_reason": info["state_reason"]}
+    assert out["exitCode"] == "0" and out["indexImageDigests"].startswith("sha256:")
+    cfg = world.catalog_of(out["IMAGE_URL"], tmp_path / "catalog")
+    assert "kube-green" in cfg.package_names()
