@@ -180,6 +180,8 @@ def go_yaml_error(exc: yaml.YAMLError, text: str | bytes) -> str:
         found = _ANCHOR.match(source, mark.index) if mark is not None else None
         name = found.group(1) if found else ""
         return f"yaml: unknown anchor '{name}' referenced"
+    if isinstance(exc, yaml.reader.ReaderError):  # go-yaml's reader errors carry no mark: no line
+        return f"yaml: {exc.reason}"
     if not isinstance(exc, yaml.MarkedYAMLError):
         return f"yaml: {problem or exc}"
     context_mark = getattr(exc, "context_mark", None)

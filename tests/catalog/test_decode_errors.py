@@ -170,3 +170,14 @@ def test_nan_is_no_json() -> None:
         "json: offset 24: invalid character 'N' looking for beginning of value"
     )
     assert load_bytes(b'{"schema": "x.y", "a": NaN}').others[0].blob == {"a": "NaN", "schema": "x.y"}
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"schema: \x01\n", "control characters are not allowed"),
+        (b"schema: \xff\n", "invalid leading UTF-8 octet"),
+    ],
+)
+def test_bytes_yaml_cannot_read(data: bytes, problem: str) -> None:
+    assert _error(data) == f"error converting YAML to JSON: yaml: {problem}"
