@@ -49,9 +49,10 @@ serve: runtime
 	$(BIN)/iib-step demo serve --run-dir "$${RUN_DIR:-$${TMPDIR:-/tmp}/iib-tekton-demo}"
 
 # The step image (Containerfile) as an OCI layout in .build/images/iib-step, without a daemon.
+# Settings: IMAGE_OUT, BASE_IMAGE, IMAGE_FORCE=1 (see scripts/build-image.sh).
 image:
 	bash scripts/install-system-deps.sh image
-	bash scripts/build-image.sh $(IMAGE_ARGS)
+	bash scripts/build-image.sh
 
 test: install system-deps $(TEKTON_LINT)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -17,9 +17,8 @@ from tests.fixtures.step_image import (
     VERSION,
     StepImage,
     podman_run,
-    require_oci_runtime,
+    require_podman,
     runc_run,
-    unpack_runc_bundle,
 )
 
 # The first test of a session may build the Debian base and the image: minutes on a busy machine.
@@ -52,8 +51,8 @@ def test_layout_is_tagged_with_the_version(step_image: StepImage) -> None:
     assert tags == {VERSION: step_image.digest}
 
 
-def test_help_runs_as_65532_in_podman(step_image: StepImage, tmp_path: Path) -> None:
-    require_oci_runtime("podman", step_image, tmp_path)
+def test_help_runs_as_65532_in_podman(step_image: StepImage) -> None:
+    require_podman(step_image)
     shown = podman_run(step_image, ["--help"])
     assert shown.returncode == 0, shown.stderr
     assert "Usage: iib-step" in shown.stdout
@@ -62,9 +61,8 @@ def test_help_runs_as_65532_in_podman(step_image: StepImage, tmp_path: Path) -> 
     assert whoami.stdout.strip() == "65532"
 
 
-def test_help_runs_from_a_runc_bundle(step_image: StepImage, tmp_path: Path) -> None:
-    require_oci_runtime("runc", step_image, tmp_path)
-    bundle = unpack_runc_bundle(step_image, tmp_path / "bundle")
+def test_help_runs_from_a_runc_bundle(step_image_bundle: Path) -> None:
+    bundle = step_image_bundle
     shown = runc_run(bundle, ["add", "--help"])
     assert shown.returncode == 0, shown.stderr
     assert "--from-index" in shown.stdout
@@ -72,9 +70,8 @@ def test_help_runs_from_a_runc_bundle(step_image: StepImage, tmp_path: Path) -> 
     assert ids.stdout.startswith("uid=65532(iib) gid=65532(iib)")
 
 
-def test_image_holds_the_runtime_only(step_image: StepImage, tmp_path: Path) -> None:
-    require_oci_runtime("runc", step_image, tmp_path)
-    bundle = unpack_runc_bundle(step_image, tmp_path / "bundle")
+def test_image_holds_the_runtime_only(step_image_bundle: Path) -> None:
+    bundle = step_image_bundle
     probe = (
         "import importlib.util, json; "
         "print(json.dumps({m: importlib.util.find_spec(m) is not None "
