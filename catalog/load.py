@@ -280,11 +280,14 @@ class _Shared:
     """
 
     def __init__(self) -> None:
-        self.by_text: dict[tuple[str, str], Any] = {}
+        self.by_text: dict[tuple[str, int, str, str], Any] = {}
         self.by_json: dict[bytes, Any] = {}
 
     def one_string(self, value: dict[str, str], key: str, text: str) -> Any:
-        return self.by_text.setdefault((key, text), value)
+        # Found by length and ends (hashing every payload in full would cost more than it saves),
+        # then compared in full: only an equal text is shared.
+        found = self.by_text.setdefault((key, len(text), text[:64], text[-64:]), value)
+        return found if found is value or found[key] == text else value
 
     def normalized(self, value: Any) -> Any:
         try:
@@ -320,7 +323,7 @@ def _properties(fields: dict[str, Any], struct: str) -> list[d.Property]:
                             value = normalize(value) if shared is None else shared.normalized(value)
                         elif shared is not None and len(v) > 256:
                             value = shared.one_string(value, k, v)
-                elif tv is dict and shared is not None:
+                elif tv is dict and shared is not None and len(value) > 4:  # big ones: csv.metadata
                     value = shared.normalized(value)
                 elif not (tv is str or value is None or value is MISSING):
                     value = normalize(value)

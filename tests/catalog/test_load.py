@@ -283,7 +283,8 @@ def test_repeated_property_values_are_one_object_within_a_load(tmp_path):
     """The same bundle in two packages (as in the catalog of every OpenShift version): its property
     values are loaded once and shared; the values equal what a separate load gives."""
     payload = "eyJraW5kIjogIkNsdXN0ZXJTZXJ2aWNlVmVyc2lvbiJ9" * 10
-    metadata = {"displayName": "Op", "annotations": {"b": "2", "a": "1"}, "keywords": ["x"]}
+    metadata = {"displayName": "Op", "annotations": {"b": "2", "a": "1"}, "keywords": ["x"],
+                "provider": {"name": "p"}, "maturity": "stable", "description": "d"}  # fmt: skip
     for pkg in ("op-v412", "op-v413"):
         blobs = [
             {"schema": "olm.package", "name": pkg},
