@@ -11,7 +11,14 @@ from typing import Any
 
 from catalog.declcfg import DeclarativeConfig, Deprecation
 from catalog.errors import CatalogError
-from catalog.load import add_document, catalog_files, load_documents, load_fs, parse_documents
+from catalog.load import (
+    add_document,
+    catalog_files,
+    load_documents,
+    load_fs,
+    parse_documents,
+    shared_values,
+)
 from catalog.ops.add import BundleToAdd
 from catalog.ops.add import add_bundles as _add
 from catalog.ops.deprecate import deprecate_bundles as _deprecate
@@ -39,17 +46,18 @@ def load_checked(configs: Path) -> tuple[DeclarativeConfig, bool]:
     cfg = DeclarativeConfig()
     pure = True
     try:
-        for path in catalog_files(configs):
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise CatalogError(f"read {path}: {exc.strerror}") from None
-            counts = _counts(cfg)
-            for obj in parse_documents(data, str(path)):
-                add_document(cfg, obj)
-            if pure:
-                rel = path.relative_to(configs).parts
-                pure = len(rel) > 1 and _only_package(cfg, counts, rel[0])
+        with shared_values():
+            for path in catalog_files(configs):
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    raise CatalogError(f"read {path}: {exc.strerror}") from None
+                counts = _counts(cfg)
+                for obj in parse_documents(data, str(path)):
+                    add_document(cfg, obj)
+                if pure:
+                    rel = path.relative_to(configs).parts
+                    pure = len(rel) > 1 and _only_package(cfg, counts, rel[0])
     except CatalogError as exc:
         raise StepError(f"the index image's catalog cannot be read: {exc}") from None
     return cfg, pure
