@@ -102,3 +102,43 @@ def test_post_step_and_patch_are_one_trace(traced_api: Any, otlp_receiver: Recei
     assert patch.name == "PATCH /api/v1/builds/{request_id}"
     assert _hex(patch.context.trace_id, 32) == trace_id
     assert patch.parent is not None and _hex(patch.parent.span_id, 16) == step_span.span_id
+
+
+def test_through_the_local_executor_and_the_real_pipeline(
+    tmp_path: Any, sqlite_url: str, otlp_receiver: Receiver
+) -> None:
+    """The POST with a caller's traceparent, the PipelineRun's steps (host processes of the embedded
+    runner, given TRACEPARENT by the Task) and their PATCHes land in the caller's trace."""
+    from status_api.executors.local import default_pipelines_dir
+    from tests.status_api.executors.test_local import Server, final
+
+    if not (default_pipelines_dir() / "iib-rm").is_dir():
+        pytest.skip("pipelines/iib-rm is not in this tree")
+    api = Server(tmp_path, sqlite_url, workers=1, pipelines=default_pipelines_dir())
+    api.env = {k: v for k, v in api.env.items() if not k.startswith(("OTEL_", "TRACE"))}
+    api.env.update(
+        IIB_OTEL_TRACING="true", OTEL_EXPORTER_OTLP_ENDPOINT=otlp_receiver.url, OTEL_SERVICE_NAME="iib"
+    )
+    caller_trace, caller_span = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    api.start()
+    try:
+        response = requests.post(
+            f"{api.base}/api/v1/builds/rm",
+            json={"from_index": f"oci:{tmp_path}/absent:1", "operators": ["etcd"], "binary_image": "r/o:1"},
+            headers={"X-Remote-User": "alice", "traceparent": f"00-{caller_trace}-{caller_span}-01"},
+            timeout=60,
+        )
+        assert response.status_code == 201, response.text
+        assert final(api, response.json()["id"])["state"] == "failed"
+    finally:
+        api.stop()  # the API flushes its spans on shutdown; each step flushed its own before exiting
+
+    # The test's own GETs (health, polling) are traces of their own; the build's spans are these.
+    spans = [s for s in otlp_receiver.spans if s.name.split()[0] in ("POST", "PATCH", "iib-step")]
+    assert {s.trace_id for s in spans} == {caller_trace}, [(s.name, s.trace_id) for s in spans]
+    (post,) = (s for s in spans if s.name == "POST /api/v1/builds/rm")
+    assert post.parent_span_id == caller_span
+    steps = [s for s in spans if s.name.startswith("iib-step ")]
+    assert steps and all(s.parent_span_id == post.span_id for s in steps)
+    patches = [s for s in spans if s.name.startswith("PATCH ")]
+    assert patches and all(p.parent_span_id in {s.span_id for s in steps} for p in patches)
