@@ -1,0 +1,214 @@
+"""IIB's AMQP 1.0 state messages through a real RabbitMQ (tests/fixtures/rabbitmq.py: Debian's
+rabbitmq-server with its AMQP 1.0 plugin, our own node on loopback), read back by our consumer.
+
+IIB's ActiveMQ-style destinations (``topic://VirtualTopic...``) mean nothing to RabbitMQ, so the
+destinations here are the plugin's queue addresses: ``/queue/<name>`` (declared, durable, by the
+first link to it). Our sender sends to whatever address is configured.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from proton import SSLDomain
+
+from status_api.app import create_app
+from status_api.executors import RecordingExecutor
+from tests.fixtures.amqp_broker import consume
+from tests.fixtures.rabbitmq import RabbitMQ, running_rabbitmq
+from tests.status_api.conftest import base_settings, user
+from tests.status_api.test_messaging import (
+    ADD,
+    RM,
+    WAIT,
+    _certificates,
+    check_envelope,
+    drained,
+    listed,
+    messenger,
+    patch,
+)
+
+ALICE = "alice@EXAMPLE.COM"
+
+
+class Queues:
+    """A build and a batch queue of one test's own."""
+
+    def __init__(self) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.build = f"/queue/iib.build.state.{tag}"
+        self.batch = f"/queue/iib.batch.state.{tag}"
+
+    def settings(self, urls: list[str], **extra: Any) -> dict[str, Any]:
+        return {
+            "IIB_MESSAGING_URLS": urls,
+            "IIB_MESSAGING_BUILD_STATE_DESTINATION": self.build,
+            "IIB_MESSAGING_BATCH_STATE_DESTINATION": self.batch,
+            "IIB_MESSAGING_TIMEOUT": 10,
+            **extra,
+        }
+
+
+@pytest.fixture
+def queues() -> Queues:
+    return Queues()
+
+
+@pytest.fixture
+def api(sqlite_url: str) -> Iterator[Callable[..., TestClient]]:
+    """Clients of the real app on a migrated SQLite file, with settings overridden as given."""
+    clients: list[TestClient] = []
+
+    def build(**overrides: Any) -> TestClient:
+        app = create_app(base_settings(sqlite_url, **overrides), executor=RecordingExecutor())
+        client = TestClient(app, base_url="http://iib.example.com")
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def batch_body(batch_id: int, request_id: int, request_type: str, state: str) -> dict[str, Any]:
+    return {
+        "batch": batch_id,
+        "annotations": None,
+        "requests": [{"id": request_id, "organization": None, "request_type": request_type}],
+        "state": state,
+        "user": ALICE,
+    }
+
+
+def test_a_builds_states_reach_rabbitmq_as_iibs_messages_in_order(
+    api: Callable[..., TestClient], rabbitmq: RabbitMQ, queues: Queues
+) -> None:
+    client = api(**queues.settings([rabbitmq.url]))
+    created = client.post("/api/v1/builds/add", json=ADD, headers=user())
+    assert created.status_code == 201, created.text
+    request_id = created.json()["id"]
+    expected = [listed(client, request_id)]
+    patch(client, request_id, "in_progress", "Resolving the bundles")
+    expected.append(listed(client, request_id))
+    patch(client, request_id, "in_progress", "Resolving the bundles")  # the same state again: no message
+    patch(client, request_id, "complete", "The operator bundle(s) were successfully added")
+    expected.append(listed(client, request_id))
+    drained(client)
+    assert messenger(client).failures == 0
+
+    builds = consume(rabbitmq.url, queues.build, 3)
+    for message, want in zip(builds, expected, strict=True):
+        properties = {"batch": want["batch"], "id": request_id, "state": want["state"], "user": ALICE}
+        assert check_envelope(message, properties) == want
+    assert [json.loads(m.body)["state_reason"] for m in builds] == [
+        "The request was initiated",
+        "Resolving the bundles",
+        "The operator bundle(s) were successfully added",
+    ]
+    assert len({m.correlation_id for m in builds}) == 3
+    batch_id = expected[0]["batch"]
+    batches = consume(rabbitmq.url, queues.batch, 2)
+    for message, state in zip(batches, ["in_progress", "complete"], strict=True):
+        body = check_envelope(message, {"batch": batch_id, "state": state, "user": ALICE})
+        assert body == batch_body(batch_id, request_id, "add", state)
+
+
+def test_non_durable_messages_are_sent_as_such(
+    api: Callable[..., TestClient], rabbitmq: RabbitMQ, queues: Queues
+) -> None:
+    client = api(**queues.settings([rabbitmq.url], IIB_MESSAGING_DURABLE=False))
+    assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
+    drained(client)
+    (message,) = consume(rabbitmq.url, queues.build, 1)
+    assert message.durable is False
+    assert message.properties["state"] == "in_progress"
+
+
+def test_a_stopped_rabbitmq_loses_nothing_and_the_retry_delivers_after_its_restart(
+    api: Callable[..., TestClient], queues: Queues, tmp_path: Path
+) -> None:
+    with running_rabbitmq(tmp_path / "rabbitmq") as node:
+        client = api(**queues.settings([node.url], IIB_MESSAGING_RETRIES=1000, IIB_MESSAGING_RETRY_DELAY=0.1))
+        created = client.post("/api/v1/builds/rm", json=RM, headers=user())
+        assert created.status_code == 201, created.text
+        request_id = created.json()["id"]
+        drained(client)  # the first build and batch messages are in RabbitMQ (durable queues)
+        assert messenger(client).sent == 2
+
+        node.stop()
+        patch(client, request_id, "in_progress", "Removing the operators")
+        assert messenger(client).wait_for(lambda m: m.failures >= 1, WAIT), "no send failed"
+        patch(client, request_id, "complete", "The operator(s) were successfully removed")
+        history = client.get(f"/api/v1/builds/{request_id}").json()["state_history"]
+        assert [h["state_reason"] for h in history] == [
+            "The operator(s) were successfully removed",
+            "Removing the operators",
+            "The request was initiated",
+        ]
+        assert messenger(client).sent == 2  # nothing was delivered while the node was down
+
+        node.start()  # same folder, ports and node name: the durable queues and their messages return
+        drained(client)
+        assert messenger(client).dropped == 0
+        builds = consume(node.url, queues.build, 3)
+        assert [(m.properties["state"], json.loads(m.body)["state_reason"]) for m in builds] == [
+            ("in_progress", "The request was initiated"),
+            ("in_progress", "Removing the operators"),
+            ("complete", "The operator(s) were successfully removed"),
+        ]
+        assert json.loads(builds[-1].body) == listed(client, request_id)
+        batches = consume(node.url, queues.batch, 2)
+        batch_id = builds[0].properties["batch"]
+        assert [json.loads(m.body) for m in batches] == [
+            batch_body(batch_id, request_id, "rm", "in_progress"),
+            batch_body(batch_id, request_id, "rm", "complete"),
+        ]
+
+
+def test_tls_with_a_client_certificate(
+    api: Callable[..., TestClient], queues: Queues, tmp_path: Path
+) -> None:
+    files = _certificates(tmp_path)
+    tls = (files["server.crt"], files["server.key"], files["ca.crt"])
+    with running_rabbitmq(tmp_path / "rabbitmq", tls=tls) as node:
+        client = api(
+            **queues.settings(
+                [node.tls_url],
+                IIB_MESSAGING_CERT=files["client.crt"],
+                IIB_MESSAGING_KEY=files["client.key"],
+                IIB_MESSAGING_CA=files["ca.crt"],
+            )
+        )
+        assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
+        drained(client)
+        assert (messenger(client).sent, messenger(client).failures) == (2, 0)
+
+        # Without a client certificate RabbitMQ refuses the TLS handshake; the request still succeeds.
+        refused = api(
+            **Queues().settings(
+                [node.tls_url],
+                IIB_MESSAGING_CERT=str(tmp_path / "absent.crt"),
+                IIB_MESSAGING_KEY=files["client.key"],
+                IIB_MESSAGING_CA=files["ca.crt"],
+                IIB_MESSAGING_RETRIES=1,
+                IIB_MESSAGING_RETRY_DELAY=0.05,
+            )
+        )
+        assert refused.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
+        drained(refused)
+        assert (messenger(refused).sent, messenger(refused).dropped) == (0, 2)
+
+        domain = SSLDomain(SSLDomain.MODE_CLIENT)
+        domain.set_credentials(files["client.crt"], files["client.key"], None)
+        domain.set_trusted_ca_db(files["ca.crt"])
+        domain.set_peer_authentication(SSLDomain.VERIFY_PEER)
+        builds = consume(node.tls_url, queues.build, 1, ssl_domain=domain)
+        assert builds[0].properties["state"] == "in_progress"
