@@ -2,8 +2,8 @@
 rabbitmq-server with its AMQP 1.0 plugin, our own node on loopback), read back by our consumer.
 
 IIB's ActiveMQ-style destinations (``topic://VirtualTopic...``) mean nothing to RabbitMQ, so the
-destinations here are the plugin's queue addresses: ``/queue/<name>`` (declared, durable, by the
-first link to it). Our sender sends to whatever address is configured.
+destinations here are durable queues the test declares first, as a consumer would, addressed as
+``/amq/queue/<name>`` (see tests/fixtures/rabbitmq.py). Our sender sends to whatever address is set.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from proton import SSLDomain
 from status_api.app import create_app
 from status_api.executors import RecordingExecutor
 from tests.fixtures.amqp_broker import consume
-from tests.fixtures.rabbitmq import RabbitMQ, running_rabbitmq
+from tests.fixtures.rabbitmq import RabbitMQ, declare_queue, running_rabbitmq
 from tests.status_api.conftest import base_settings, user
 from tests.status_api.test_messaging import (
     ADD,
@@ -39,26 +39,41 @@ ALICE = "alice@EXAMPLE.COM"
 
 
 class Queues:
-    """A build and a batch queue of one test's own."""
+    """A durable build queue and batch queue of one test's own; the destinations are their
+    ``/amq/queue/...`` addresses, set once ``declare`` made the queues on a node."""
 
     def __init__(self) -> None:
         tag = uuid.uuid4().hex[:8]
-        self.build = f"/queue/iib.build.state.{tag}"
-        self.batch = f"/queue/iib.batch.state.{tag}"
+        self.build = f"iib.build.state.{tag}"
+        self.batch = f"iib.batch.state.{tag}"
+
+    def declare(self, url: str, ssl_domain: Any = None) -> Queues:
+        for name in (self.build, self.batch):
+            declare_queue(url, name, ssl_domain)
+        return self
+
+    @property
+    def build_address(self) -> str:
+        return f"/amq/queue/{self.build}"
+
+    @property
+    def batch_address(self) -> str:
+        return f"/amq/queue/{self.batch}"
 
     def settings(self, urls: list[str], **extra: Any) -> dict[str, Any]:
         return {
             "IIB_MESSAGING_URLS": urls,
-            "IIB_MESSAGING_BUILD_STATE_DESTINATION": self.build,
-            "IIB_MESSAGING_BATCH_STATE_DESTINATION": self.batch,
+            "IIB_MESSAGING_BUILD_STATE_DESTINATION": self.build_address,
+            "IIB_MESSAGING_BATCH_STATE_DESTINATION": self.batch_address,
             "IIB_MESSAGING_TIMEOUT": 10,
             **extra,
         }
 
 
 @pytest.fixture
-def queues() -> Queues:
-    return Queues()
+def queues(rabbitmq: RabbitMQ) -> Queues:
+    """Queues declared on the session's node."""
+    return Queues().declare(rabbitmq.url)
 
 
 @pytest.fixture
@@ -104,7 +119,7 @@ def test_a_builds_states_reach_rabbitmq_as_iibs_messages_in_order(
     drained(client)
     assert messenger(client).failures == 0
 
-    builds = consume(rabbitmq.url, queues.build, 3)
+    builds = consume(rabbitmq.url, queues.build_address, 3)
     for message, want in zip(builds, expected, strict=True):
         properties = {"batch": want["batch"], "id": request_id, "state": want["state"], "user": ALICE}
         assert check_envelope(message, properties) == want
@@ -115,7 +130,7 @@ def test_a_builds_states_reach_rabbitmq_as_iibs_messages_in_order(
     ]
     assert len({m.correlation_id for m in builds}) == 3
     batch_id = expected[0]["batch"]
-    batches = consume(rabbitmq.url, queues.batch, 2)
+    batches = consume(rabbitmq.url, queues.batch_address, 2)
     for message, state in zip(batches, ["in_progress", "complete"], strict=True):
         body = check_envelope(message, {"batch": batch_id, "state": state, "user": ALICE})
         assert body == batch_body(batch_id, request_id, "add", state)
@@ -127,15 +142,16 @@ def test_non_durable_messages_are_sent_as_such(
     client = api(**queues.settings([rabbitmq.url], IIB_MESSAGING_DURABLE=False))
     assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
     drained(client)
-    (message,) = consume(rabbitmq.url, queues.build, 1)
+    (message,) = consume(rabbitmq.url, queues.build_address, 1)
     assert message.durable is False
     assert message.properties["state"] == "in_progress"
 
 
 def test_a_stopped_rabbitmq_loses_nothing_and_the_retry_delivers_after_its_restart(
-    api: Callable[..., TestClient], queues: Queues, tmp_path: Path
+    api: Callable[..., TestClient], tmp_path: Path
 ) -> None:
     with running_rabbitmq(tmp_path / "rabbitmq") as node:
+        queues = Queues().declare(node.url)
         client = api(**queues.settings([node.url], IIB_MESSAGING_RETRIES=1000, IIB_MESSAGING_RETRY_DELAY=0.1))
         created = client.post("/api/v1/builds/rm", json=RM, headers=user())
         assert created.status_code == 201, created.text
@@ -158,14 +174,14 @@ def test_a_stopped_rabbitmq_loses_nothing_and_the_retry_delivers_after_its_resta
         node.start()  # same folder, ports and node name: the durable queues and their messages return
         drained(client)
         assert messenger(client).dropped == 0
-        builds = consume(node.url, queues.build, 3)
+        builds = consume(node.url, queues.build_address, 3)
         assert [(m.properties["state"], json.loads(m.body)["state_reason"]) for m in builds] == [
             ("in_progress", "The request was initiated"),
             ("in_progress", "Removing the operators"),
             ("complete", "The operator(s) were successfully removed"),
         ]
         assert json.loads(builds[-1].body) == listed(client, request_id)
-        batches = consume(node.url, queues.batch, 2)
+        batches = consume(node.url, queues.batch_address, 2)
         batch_id = builds[0].properties["batch"]
         assert [json.loads(m.body) for m in batches] == [
             batch_body(batch_id, request_id, "rm", "in_progress"),
@@ -173,12 +189,19 @@ def test_a_stopped_rabbitmq_loses_nothing_and_the_retry_delivers_after_its_resta
         ]
 
 
-def test_tls_with_a_client_certificate(
-    api: Callable[..., TestClient], queues: Queues, tmp_path: Path
-) -> None:
+def client_domain(files: dict[str, str]) -> SSLDomain:
+    domain = SSLDomain(SSLDomain.MODE_CLIENT)
+    domain.set_credentials(files["client.crt"], files["client.key"], None)
+    domain.set_trusted_ca_db(files["ca.crt"])
+    domain.set_peer_authentication(SSLDomain.VERIFY_PEER)
+    return domain
+
+
+def test_tls_with_a_client_certificate(api: Callable[..., TestClient], tmp_path: Path) -> None:
     files = _certificates(tmp_path)
     tls = (files["server.crt"], files["server.key"], files["ca.crt"])
     with running_rabbitmq(tmp_path / "rabbitmq", tls=tls) as node:
+        queues = Queues().declare(node.tls_url, client_domain(files))
         client = api(
             **queues.settings(
                 [node.tls_url],
@@ -193,7 +216,7 @@ def test_tls_with_a_client_certificate(
 
         # Without a client certificate RabbitMQ refuses the TLS handshake; the request still succeeds.
         refused = api(
-            **Queues().settings(
+            **queues.settings(
                 [node.tls_url],
                 IIB_MESSAGING_CERT=str(tmp_path / "absent.crt"),
                 IIB_MESSAGING_KEY=files["client.key"],
@@ -206,9 +229,5 @@ def test_tls_with_a_client_certificate(
         drained(refused)
         assert (messenger(refused).sent, messenger(refused).dropped) == (0, 2)
 
-        domain = SSLDomain(SSLDomain.MODE_CLIENT)
-        domain.set_credentials(files["client.crt"], files["client.key"], None)
-        domain.set_trusted_ca_db(files["ca.crt"])
-        domain.set_peer_authentication(SSLDomain.VERIFY_PEER)
-        builds = consume(node.tls_url, queues.build, 1, ssl_domain=domain)
+        builds = consume(node.tls_url, queues.build_address, 1, ssl_domain=client_domain(files))
         assert builds[0].properties["state"] == "in_progress"
