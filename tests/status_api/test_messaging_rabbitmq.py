@@ -35,6 +35,8 @@ from tests.status_api.test_messaging import (
     patch,
 )
 
+pytestmark = pytest.mark.slow  # each RabbitMQ node takes some 20 s to start on a busy 2-core machine
+
 ALICE = "alice@EXAMPLE.COM"
 
 
