@@ -35,7 +35,7 @@ from tests.status_api.test_messaging import (
     patch,
 )
 
-pytestmark = pytest.mark.slow  # each RabbitMQ node takes some 20 s to start on a busy 2-core machine
+pytestmark = pytest.mark.slow  # a RabbitMQ node takes 8-20 s to start on a busy 2-core machine
 
 ALICE = "alice@EXAMPLE.COM"
 
@@ -233,3 +233,41 @@ def test_tls_with_a_client_certificate(api: Callable[..., TestClient], tmp_path:
 
         builds = consume(node.tls_url, queues.build_address, 1, ssl_domain=client_domain(files))
         assert builds[0].properties["state"] == "in_progress"
+
+
+def test_topic_addresses_reach_a_subscriber_bound_beforehand(
+    api: Callable[..., TestClient], rabbitmq: RabbitMQ
+) -> None:
+    """The nearest thing to IIB's ``topic://`` destinations: ``/topic/<key>`` publishes to RabbitMQ's
+    ``amq.topic`` exchange, which delivers only to the queues bound at that moment (here the
+    subscriber's own queue, made by its link); with no subscriber the message is dropped."""
+    from proton.utils import BlockingConnection
+
+    address = f"/topic/VirtualTopic.eng.iib.build.state.{uuid.uuid4().hex[:8]}"
+    connection = BlockingConnection(rabbitmq.url, timeout=30)
+    try:
+        receiver = connection.create_receiver(address, credit=10)
+        client = api(
+            IIB_MESSAGING_URLS=[rabbitmq.url],
+            IIB_MESSAGING_BUILD_STATE_DESTINATION=address,
+            IIB_MESSAGING_TIMEOUT=10,
+        )
+        created = client.post("/api/v1/builds/rm", json=RM, headers=user())
+        assert created.status_code == 201, created.text
+        request_id = created.json()["id"]
+        patch(client, request_id, "failed", "broken")
+        drained(client)
+        assert (messenger(client).sent, messenger(client).failures) == (2, 0)
+        messages = []
+        for _ in range(2):
+            messages.append(receiver.receive(timeout=WAIT))
+            receiver.accept()
+    finally:
+        connection.close()
+    assert [(m.properties["id"], m.properties["state"]) for m in messages] == [
+        (request_id, "in_progress"),
+        (request_id, "failed"),
+    ]
+    now = listed(client, request_id)
+    properties = {"batch": now["batch"], "id": request_id, "state": "failed", "user": ALICE}
+    assert check_envelope(messages[1], properties) == now
