@@ -5,7 +5,8 @@
 #   install-system-deps.sh image  make image: + the daemonless image tools (mmdebstrap, buildah, umoci)
 #   install-system-deps.sh test   make test / make bench / make lint: all of the above, the compiler
 #                                 and headers the dev extra builds from source, and the services the
-#                                 tests talk to (a real registry, skopeo, PostgreSQL, podman + runc)
+#                                 tests talk to (a real registry, skopeo, PostgreSQL, podman + runc,
+#                                 RabbitMQ)
 set -euo pipefail
 mode=${1:-test}
 need=()
@@ -52,6 +53,9 @@ if [ "$mode" = test ]; then
   [ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
   # openssl: the messaging tests make a CA and TLS certificates with it.
   have openssl || need+=(openssl)
+  # rabbitmq-server: a real AMQP 1.0 broker (its rabbitmq_amqp1_0 plugin) for the messaging tests,
+  # which start a node of their own on free loopback ports (tests/fixtures/rabbitmq.py).
+  test -x /usr/lib/rabbitmq/bin/rabbitmq-server || need+=(rabbitmq-server)
   # chromium + chromium-driver: the status page's test in a real headless browser (tests/status_api/ui/).
   have chromium || need+=(chromium)
   have chromedriver || need+=(chromium-driver)

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.registry",
     "tests.fixtures.amqp_broker",
+    "tests.fixtures.rabbitmq",
     "tests.fixtures.greenwave",
     "tests.fixtures.otlp",
     "tests.fixtures.step_image",
