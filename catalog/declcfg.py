@@ -115,20 +115,34 @@ class Meta:
 
 
 @dataclass(slots=True)
+class RetainedBundle:
+    """A bundle opm's legacy index still holds although no channel lists it any more (a head that a
+    replaces-mode add displaced), with its own graph fields: a later bundle that replaces or skips it
+    links it back. Never written: opm's migrate shows only bundles on a channel."""
+
+    bundle: Bundle
+    replaces: str = ""
+    skips: list[str] = field(default_factory=list)
+    skip_range: str = ""
+
+
+@dataclass(slots=True)
 class DeclarativeConfig:
     packages: list[Package] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
     bundles: list[Bundle] = field(default_factory=list)
     deprecations: list[Deprecation] = field(default_factory=list)
     others: list[Meta] = field(default_factory=list)
+    retained: list[RetainedBundle] = field(default_factory=list, compare=False, repr=False)
 
     def extend(self, other: DeclarativeConfig) -> None:
-        """Append every blob of ``other`` to this config."""
+        """Append every blob of ``other`` to this config (and the bundles it retains)."""
         self.packages.extend(other.packages)
         self.channels.extend(other.channels)
         self.bundles.extend(other.bundles)
         self.deprecations.extend(other.deprecations)
         self.others.extend(other.others)
+        self.retained.extend(other.retained)
 
     def package_names(self) -> set[str]:
         """Every package any blob belongs to."""

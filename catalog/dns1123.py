@@ -14,6 +14,12 @@ _LABEL_ERR = (
 )
 
 
+def _examples(*examples: str) -> str:
+    """How Kubernetes' ``RegexError`` lists examples: each quoted and followed by a comma and a space,
+    joined with " or " (hence ``'my-name',  or '123-abc', ``)."""
+    return "(e.g. " + " or ".join(f"'{e}', " for e in examples)
+
+
 def label_errors(value: str) -> list[str]:
     """Every reason ``value`` is not a DNS-1123 label, in Kubernetes' words; empty when it is one."""
     errs: list[str] = []
@@ -24,6 +30,6 @@ def label_errors(value: str) -> list[str]:
             errs.append("must not contain dots")
         else:
             errs.append(
-                f"{_LABEL_ERR} (e.g. 'my-name' or '123-abc', regex used for validation is '{LABEL_FMT}')"
+                f"{_LABEL_ERR} {_examples('my-name', '123-abc')}regex used for validation is '{LABEL_FMT}')"
             )
     return errs

@@ -11,6 +11,10 @@ from catalog.errors import CatalogError
 from catalog.goquote import go_quote
 from catalog.load import load_fs
 
+# Names the rules ``validate_config`` applies: bump it whenever they change, so that a validation
+# record written by an older validator no longer spares a catalog from being validated in full.
+VALIDATOR_VERSION = "opm-v1.73.0/iib-tekton-1"
+
 
 @dataclass(frozen=True, slots=True)
 class ValidationResult:

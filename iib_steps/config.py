@@ -151,6 +151,8 @@ class Settings(BaseModel):
     oci_layout_root: str | None = None
     # The catalog is laid out in this many layers, packages grouped by a hash of their name.
     catalog_layer_groups: int = 16
+    # Greenwave's API root (IIB's iib_greenwave_url); add requests given a Greenwave config gate on it.
+    greenwave_url: str | None = None
     # Secrets: by file or by environment variable, never inline.
     registry_auth_file: str | None = None  # a containers auth.json / docker config.json
     status_api_token_file: str | None = None

@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from iib_steps import tracing
 from iib_steps.config import Secret
 from iib_steps.errors import StepError
 from iib_steps.transient import unknown_host
@@ -91,6 +92,8 @@ class Reporter:
             return
         target = f"{self.url}/builds/{self.request_id}"
         headers = {"Content-Type": "application/json"}
+        if tracing.enabled():
+            headers.update(tracing.current_headers())  # the step's span is the parent of the API's
         if self._token:
             headers["Authorization"] = f"Bearer {self._token.reveal()}"
         wait = self.delay

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
 from status_api.auth import Authenticator, TokenReviewer
@@ -14,11 +15,13 @@ from status_api.context import AppContext
 from status_api.db import connect
 from status_api.errors import ApiError
 from status_api.executors import Executor, executor_from_settings
+from status_api.messaging import Messenger
 from status_api.metrics import Metrics
 from status_api.routes import artifacts, builds, cancel, health, pipelineruns
 from status_api.serialize import dumps
 from status_api.settings import Settings, load_settings
 from status_api.storage import storage_from_settings
+from status_api.tracing import TracingMiddleware, provider_for
 from status_api.ui import ROUTES as UI_ROUTES
 from status_api.ui import docs_parts
 
@@ -35,7 +38,7 @@ def _error(status_code: int, message: str, headers: dict[str, str] | None = None
 
 
 def _api_error(_request: Request, exc: ApiError) -> Response[bytes]:
-    return _error(exc.status_code, exc.message)
+    return _error(exc.status_code, exc.message, exc.headers)
 
 
 def _http_error(_request: Request, exc: HTTPException) -> Response[bytes]:
@@ -59,6 +62,8 @@ def create_app(
     *,
     executor: Executor | None = None,
     reviewer: TokenReviewer | None = None,
+    messenger: Messenger | None = None,
+    tracer_provider: Any = None,
     debug: bool = False,
 ) -> Litestar:
     """Build the app: IIB API v1 under ``/api/v1``, ``/metrics``, the page at ``/``, docs at ``/schema``."""
@@ -72,6 +77,7 @@ def create_app(
         storage=storage,
         executor=executor or executor_from_settings(settings, db, storage),
         metrics=Metrics(db),
+        messenger=messenger or Messenger(settings, db),
     )
     api = Router(
         path="/api/v1",
@@ -83,6 +89,8 @@ def create_app(
             health.healthcheck,
         ],
     )
+    provider = provider_for(settings, tracer_provider)
+    middleware = [DefineMiddleware(TracingMiddleware, provider=provider)] if provider is not None else []
     handlers: dict[Any, Any] = {ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected}
     docs_plugins, docs_assets = docs_parts()
     app = Litestar(
@@ -95,7 +103,9 @@ def create_app(
             path="/schema",
             render_plugins=docs_plugins,
         ),
-        on_shutdown=[getattr(ctx.executor, "close", lambda: None), db.dispose],
+        middleware=middleware,
+        on_shutdown=[getattr(ctx.executor, "close", lambda: None), lambda: ctx.messenger.close(), db.dispose]
+        + ([lambda: provider.force_flush()] if provider is not None else []),
         debug=debug,
     )
     app.state.ctx = ctx

@@ -10,10 +10,20 @@ import hmac
 import logging
 from typing import Protocol
 
-from status_api.errors import UNAUTHORIZED_TEXT, Forbidden, Unauthorized
+from status_api.errors import UNAUTHORIZED_TEXT, Forbidden, Unauthorized, ValidationError
 from status_api.settings import Settings
 
 log = logging.getLogger(__name__)
+
+MAX_USERNAME = 255  # users.username
+
+
+def header_text(value: str) -> str:
+    """A header value as the proxy meant it: ASGI hands over its bytes as Latin-1, proxies send UTF-8."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 class TokenReviewer(Protocol):
@@ -64,7 +74,7 @@ class Authenticator:
         if self.settings.IIB_REMOTE_USER_HEADER:
             user = get(self.settings.IIB_REMOTE_USER_HEADER)
             if user:
-                return user
+                return header_text(user)
         authorization = get("authorization") or ""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -84,6 +94,10 @@ class Authenticator:
         user = self.identify(headers)
         if not user:
             raise Unauthorized(UNAUTHORIZED_TEXT)
+        if len(user) > MAX_USERNAME or "\x00" in user:  # what the users table can store
+            raise ValidationError(
+                f"The user name must be at most {MAX_USERNAME} characters long and must not contain NUL"
+            )
         return user
 
     def require_worker(self, headers: object) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, false, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from status_api.db import Database
@@ -42,6 +42,9 @@ _ROW_COLUMNS = (
     requests.c.updated,
     requests.c.data,
 )
+
+
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def utcnow() -> datetime:
@@ -387,7 +390,8 @@ def list_requests(db: Database, args: dict[str, str], settings: Settings, base_u
         if args.get("batch") is not None:
             batch = _positive_int(args["batch"], "The batch must be a positive integer")
             echoed["batch"] = args["batch"]
-            conditions.append(requests.c.batch_id == batch)
+            # Beyond the database's integers no batch exists: nothing matches (no overflow).
+            conditions.append(requests.c.batch_id == batch if batch <= MAX_ROW_ID else false())
         request_type = args.get("request_type")
         if request_type:
             if request_type not in TYPES:
@@ -437,7 +441,13 @@ def list_requests(db: Database, args: dict[str, str], settings: Settings, base_u
             page_query = _page_query(conditions, total_query, verbose)
         else:
             total_query, page_query = _TOTAL_OF_ALL, _PAGE_OF_ALL[verbose]
-        rows = conn.execute(page_query, {"limit": per_page, "offset": (page - 1) * per_page}).all()
+        offset = (page - 1) * per_page
+        # No table holds more rows than ids: a larger offset is past the end, never sent to the database.
+        rows = (
+            conn.execute(page_query, {"limit": per_page, "offset": offset}).all()
+            if offset <= MAX_ROW_ID
+            else []
+        )
         total = int(rows[0].total if rows else conn.execute(select(total_query)).scalar_one())
         pages = math.ceil(total / per_page) if total else 0
         if page > max(pages, 1):
@@ -597,11 +607,7 @@ def patch_request(db: Database, request_id: int, payload: Any) -> StateChange | 
         if row is None:
             raise NotFound()
         request_type = TYPE_NAMES[row.type]
-        if "omps_operator_version" in payload and request_type != "add":
-            raise ValidationError(
-                f'Request {request_id} is type of "{request_type}" request and does not support setting'
-                ' "omps_operator_version"'
-            )
+        # The allowed keys first, as IIB does; only add requests allow omps_operator_version.
         invalid = payload.keys() - MUTABLE[request_type]
         if invalid:
             raise ValidationError("The following keys are not allowed: {}".format(", ".join(sorted(invalid))))

@@ -84,6 +84,7 @@ def watch(
 ) -> None:
     """Record PipelineRuns from the cluster until stopped (kubeconfig or in-cluster credentials)."""
     from status_api.db import connect
+    from status_api.messaging import Messenger
     from status_api.watcher import PipelineRunWatcher, kubernetes_source
 
     try:
@@ -95,7 +96,11 @@ def watch(
     source = kubernetes_source(
         namespace or settings.IIB_WATCH_NAMESPACE, selector or settings.IIB_WATCH_LABEL_SELECTOR
     )
-    PipelineRunWatcher(db, source).run()
+    messenger = Messenger(settings, db)
+    try:
+        PipelineRunWatcher(db, source, on_recorded=messenger.on_recorded).run()
+    finally:
+        messenger.close()
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from status_api.auth import Authenticator
 from status_api.db import Database
@@ -20,3 +21,5 @@ class AppContext:
     storage: LocalStorage | S3Storage
     executor: Executor
     metrics: Metrics
+    # status_api.messaging.Messenger: IIB's AMQP state messages, sent after each commit.
+    messenger: Any = None

@@ -7,6 +7,7 @@ class ApiError(Exception):
     """An error the API answers with ``{"error": message}`` and ``status_code``."""
 
     status_code = 500
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -20,9 +21,10 @@ class ValidationError(ApiError):
 
 
 class Unauthorized(ApiError):
-    """No identity where one is needed: 401."""
+    """No identity where one is needed: 401, with the challenge HTTP requires (a bearer token)."""
 
     status_code = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="IIB"'}
 
 
 class Forbidden(ApiError):
@@ -38,6 +40,12 @@ class NotFound(ApiError):
 
     def __init__(self, message: str = "The requested resource was not found") -> None:
         super().__init__(message)
+
+
+class UnsupportedMediaType(ApiError):
+    """A body that is not sent as JSON where JSON is required: 415."""
+
+    status_code = 415
 
 
 class Gone(ApiError):

@@ -60,6 +60,8 @@ def to_json(
     legacy_fragment = data.pop("_used_fbc_fragment", None)
     data.pop("_deprecation_schema", None)
     rv.update(data)
+    if "build_tags" in rv:  # IIB's relationship is ordered by tag name
+        rv["build_tags"] = sorted(rv["build_tags"])
     if request_type == "fbc-operations":
         if legacy_fragment:
             rv["fbc_fragments"] = []

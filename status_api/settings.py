@@ -54,9 +54,6 @@ class Settings:
     IIB_WATCH_LABEL_SELECTOR: str = "app.kubernetes.io/part-of=iib"
     # Ours: the database connection pool of each server process.
     IIB_DB_POOL_SIZE: int = 5
-    # Ours: where the status page keeps the catalogs it extracts to draw upgrade graphs
-    # (default: iib-status-graphs in the system's temporary folder).
-    IIB_GRAPH_CACHE_DIR: str | None = None
     # IIB's queue routing ({user | "SERIAL:<user>" | "PARALLEL:<user>": queue | {index: queue, "all": q}}).
     IIB_USER_TO_QUEUE: dict[str, Any] = field(default_factory=dict)
     # Ours: what starts a POSTed request's Pipeline (status_api/executors): local, kubernetes or none.
@@ -87,6 +84,28 @@ class Settings:
     IIB_PIPELINE_WORKSPACES: dict[str, Any] = field(default_factory=dict)
     IIB_PIPELINE_TIMEOUT: str | None = None
     IIB_PIPELINERUN_PREFIX: str = "iib"
+    # AMQP 1.0 state-change messages (IIB's names and defaults; off while no destination is set).
+    IIB_MESSAGING_URLS: list[str] = field(default_factory=list)
+    IIB_MESSAGING_BUILD_STATE_DESTINATION: str | None = None
+    IIB_MESSAGING_BATCH_STATE_DESTINATION: str | None = None
+    IIB_MESSAGING_CA: str | None = "/etc/pki/tls/certs/ca-bundle.crt"
+    IIB_MESSAGING_CERT: str | None = "/etc/iib/messaging.crt"
+    IIB_MESSAGING_KEY: str | None = "/etc/iib/messaging.key"
+    IIB_MESSAGING_DURABLE: bool = True
+    IIB_MESSAGING_TIMEOUT: int = 30
+    # Ours: how often unsent messages are retried in the background, and the first delay (doubling).
+    IIB_MESSAGING_RETRIES: int = 5
+    IIB_MESSAGING_RETRY_DELAY: float = 5.0
+    # Ours: the API's public root URL, for links in messages sent outside an HTTP request (the watcher).
+    IIB_PUBLIC_URL: str | None = None
+    # Greenwave gating of add requests, by queue (IIB's); the default queue's key is null (or "").
+    IIB_GREENWAVE_CONFIG: dict[Any, Any] = field(default_factory=dict)
+    # OpenTelemetry tracing (IIB's switch); OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_SERVICE_NAME are read
+    # from the environment, as OpenTelemetry defines them.
+    IIB_OTEL_TRACING: bool = False
+    # Ours: where the status page keeps the catalogs it extracts to draw upgrade graphs
+    # (default: iib-status-graphs in the system's temporary folder).
+    IIB_GRAPH_CACHE_DIR: str | None = None
 
     @property
     def artifacts_configured(self) -> bool:
@@ -111,6 +130,11 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
                 return int(raw)
             except ValueError:
                 raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
+        if kind is float:
+            try:
+                return float(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a number, not {raw!r}") from None
         if origin in (list, dict):
             try:
                 raw = json.loads(raw)
@@ -118,6 +142,8 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
                 raise SettingsError(f"{name} must be JSON: {exc}") from None
         if optional_str:
             return raw or None
+    if kind is float and isinstance(raw, int) and not isinstance(raw, bool):
+        raw = float(raw)
     expected = {list: list, dict: dict}.get(origin, None if optional_str else kind)
     if optional_str and raw is not None and not isinstance(raw, str):
         raise SettingsError(f"{name} must be a string")
@@ -164,6 +190,12 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     if settings.IIB_MAX_PER_PAGE < 1:
         raise SettingsError("IIB_MAX_PER_PAGE must be at least 1")
     _check_executor(settings)
+    from status_api.greenwave import check_config
+
+    check_config(settings.IIB_GREENWAVE_CONFIG)
+    from status_api.tracing import check
+
+    check(settings, env)
     return settings
 
 

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 # Services started on loopback for the tests that need them.
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.s3", "tests.fixtures.registry"]
+pytest_plugins = [
+    "tests.fixtures.postgres",
+    "tests.fixtures.s3",
+    "tests.fixtures.registry",
+    "tests.fixtures.amqp_broker",
+    "tests.fixtures.greenwave",
+    "tests.fixtures.otlp",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 # ../shared beside the clone; IIB_SHARED_DIR names it elsewhere (e.g. for a git worktree).

@@ -35,6 +35,7 @@ from catalog.declcfg import (
     Package,
     Property,
     RelatedImage,
+    RetainedBundle,
 )
 from catalog.errors import CatalogError
 from catalog.imageref import pull_spec_digest
@@ -350,12 +351,24 @@ def _semver_manifest(nodes: list[_Node]) -> tuple[dict[str, _Node], str]:
     for ch, (_, count) in sorted(heads.items()):
         if count > 1:
             raise CatalogError(f"more than one potential channel head for {ch}")
+    # A lone channel is the default only when the bundles name none; a named default must be a head.
+    if not ((len(heads) == 1 and not default) or default in heads):
+        listed = " ".join(f"{ch}:{_go_head_text(n, count)}" for ch, (n, count) in sorted(heads.items()))
+        raise CatalogError(f"unable to determine default channel among channel heads: map[{listed}]")
     if len(heads) == 1:
         default = next(iter(heads))
-    if default not in heads:
-        listed = " ".join(f"{ch}:{n.bundle.name}" for ch, (n, _) in sorted(heads.items()))
-        raise CatalogError(f"unable to determine default channel among channel heads: map[{listed}]")
     return {ch: n for ch, (n, _) in heads.items()}, default
+
+
+def _go_head_text(node: _Node, count: int) -> str:
+    """Go's ``%+v`` of opm's unexported ``bundleVersion{name, version, count}`` (no String() inside)."""
+    v = node.version
+    pre = " ".join(
+        f"{{VersionStr:{'' if p.is_num else p.text} VersionNum:{p.num} IsNum:{str(p.is_num).lower()}}}"
+        for p in v.pre
+    )
+    version = f"{{Major:{v.major} Minor:{v.minor} Patch:{v.patch} Pre:[{pre}] Build:[{' '.join(v.build)}]}}"
+    return f"{{name:{node.bundle.name} version:{version} count:{count}}}"
 
 
 def _truncation_points(part: DeclarativeConfig) -> set[str]:
@@ -369,10 +382,26 @@ def _truncation_points(part: DeclarativeConfig) -> set[str]:
     }
 
 
+def _retained_nodes(part: DeclarativeConfig, known: set[str]) -> list[_Node]:
+    """The bundles opm's index still holds off every channel: reachable by replaces and skips only."""
+    return [
+        _Node(
+            bundle=r.bundle,
+            version=bundle_version(r.bundle),
+            graph=GraphFields(r.replaces, list(r.skips), r.skip_range),
+        )
+        for r in part.retained
+        if r.bundle.name not in known
+    ]
+
+
 def _add_replaces(part: DeclarativeConfig, pkg: str, items: list[BundleToAdd]) -> DeclarativeConfig:
-    nodes = _existing_nodes(part) + [_new_node(i) for i in items]
+    existing = _existing_nodes(part)
+    nodes = existing + [_new_node(i) for i in items]
     by_name = {n.bundle.name: n for n in nodes}
     heads, default = _semver_manifest(nodes)
+    retained = _retained_nodes(part, set(by_name))
+    by_name.update((n.bundle.name, n) for n in retained)
     truncated = _truncation_points(part)
 
     channels: list[Channel] = []
@@ -434,13 +463,20 @@ def _add_replaces(part: DeclarativeConfig, pkg: str, items: list[BundleToAdd]) -
         raise CatalogError(aggregate(errors))
 
     on_channel = {e.name for c in channels for e in c.entries or []}
-    bundles = [n.bundle for n in nodes if n.bundle.name in on_channel]
+    bundles = [n.bundle for n in nodes + retained if n.bundle.name in on_channel]
+    # What leaves every channel stays in opm's index, where a later bundle can link it back.
+    still_retained = [
+        RetainedBundle(n.bundle, n.graph.replaces, list(n.graph.skips), n.graph.skip_range)
+        for n in existing + retained
+        if n.bundle.name not in on_channel
+    ]
     package = part.packages[0] if part.packages else Package(name=pkg)
     return replace(
         part,
         packages=[replace(package, default_channel=default)],
         channels=channels,
         bundles=bundles,
+        retained=still_retained,
     )
 
 

@@ -33,6 +33,7 @@ def package_config(cfg: DeclarativeConfig, name: str) -> DeclarativeConfig:
         bundles=[b for b in cfg.bundles if b.package == name],
         deprecations=[d for d in cfg.deprecations if d.package == name],
         others=[o for o in cfg.others if o.package == name],
+        retained=[r for r in cfg.retained if r.bundle.package == name],
     )
 
 
@@ -95,6 +96,7 @@ def replace_packages(
         bundles=[b for b in cfg.bundles if b.package not in touched],
         deprecations=[d for d in cfg.deprecations if d.package not in touched],
         others=[o for o in cfg.others if not o.package or o.package not in touched],
+        retained=[r for r in cfg.retained if r.bundle.package not in touched],
     )
     for name in sorted(parts):
         part = parts[name]

@@ -47,6 +47,7 @@ from catalog.declcfg import (
     RelatedImage,
 )
 from catalog.errors import CatalogError
+from catalog.gobase64 import std_decode
 from catalog.sqlite.schema import IndexSchema, inspect_schema, open_read_only
 
 
@@ -390,10 +391,7 @@ def csv_icon(csv: dict[str, Any] | None) -> Icon | None:
 
 
 def _b64decode(data: str) -> bytes | None:
-    try:
-        return base64.b64decode(data, validate=True)
-    except ValueError:
-        return None
+    return std_decode(data)  # Go's rules: line breaks skipped, nothing else outside the alphabet
 
 
 def _parse(raw: str, typ: str, bundle: str) -> Any:

@@ -296,11 +296,11 @@ def _package_metadata(cfg: DeclarativeConfig, default: str) -> None:
     icons = spec.get("icon")
     if isinstance(icons, list) and icons and isinstance(icons[0], dict):
         import base64
-        import binascii
 
-        try:
-            data = base64.b64decode(str(icons[0].get("base64data") or ""), validate=True)
-        except (binascii.Error, ValueError):
+        from catalog.gobase64 import std_decode
+
+        data = std_decode(str(icons[0].get("base64data") or ""))
+        if data is None:
             return
         cfg.packages[0].icon = Icon(
             base64data=base64.b64encode(data).decode(), mediatype=str(icons[0].get("mediatype") or "")

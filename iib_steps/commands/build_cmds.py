@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from catalog.errors import CatalogError
+from iib_steps import tracing
 from iib_steps.apps import app
 from iib_steps.errors import StepError
 
@@ -200,7 +201,8 @@ def step_command(name: str) -> Callable[[Callable[..., None]], Callable[..., Non
 
         def command(**kwargs: Any) -> None:
             step = StepOptions(**{p.name: kwargs.pop(p.name) for p in _STEP_PARAMS})
-            func(**kwargs, step=step)
+            with tracing.step_span(f"iib-step {name}", {"iib.request_id": step.request_id}):
+                func(**kwargs, step=step)
 
         command.__signature__ = signature.replace(parameters=[*own, *_STEP_PARAMS])  # type: ignore[attr-defined]
         command.__name__ = func.__name__
@@ -292,10 +294,19 @@ def add(
     organization: Organization = None,
     overwrite_from_index: Overwrite = False,
     overwrite_from_index_token_file: TokenFile = None,
+    greenwave_config: Annotated[
+        str | None,
+        typer.Option(
+            "--greenwave-config",
+            help="Gate the bundles on Greenwave: a JSON object with decision_context, product_version"
+            " and subject_type (as the API chose for the request's queue); the URL is greenwave_url.",
+        ),
+    ] = None,
     *,
     step: StepOptions,
 ) -> None:
     """Add bundles to an index image (IIB's add request)."""
+    from iib_steps.greenwave import parse_config as parse_greenwave_config
     from iib_steps.operations import add as add_op
 
     req = add_op.AddRequest(
@@ -311,6 +322,7 @@ def add(
         organization=organization or None,
         overwrite_from_index=overwrite_from_index,
         overwrite_from_index_token=_token(overwrite_from_index_token_file),
+        greenwave_config=parse_greenwave_config(greenwave_config),
     )
     _echo_done(_run(step, lambda ctx: add_op.run(ctx, req)))
 

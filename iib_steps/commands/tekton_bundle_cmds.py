@@ -9,11 +9,19 @@ from typing import Annotated
 import typer
 import yaml
 
-from iib_steps.apps import bundle_app
+from iib_steps.apps import tekton_app
 from iib_steps.errors import StepError
 from iib_steps.tekton import bundle as tb
 
 OUTPUTS = ("name", "json", "yaml")
+
+bundle_app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Tekton bundles in tkn's format: push and list.",
+)
+tekton_app.add_typer(bundle_app, name="bundle")
 
 
 def _pairs(values: list[str] | None, what: str) -> dict[str, str]:

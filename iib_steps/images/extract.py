@@ -12,14 +12,15 @@ import os
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
 from iib_steps.errors import StepError
-from iib_steps.images import manifests as mt
 from iib_steps.images.inspect import ImageReader
+from iib_steps.images.layer_stream import LayerStream
+from iib_steps.images.manifests import Descriptor
 from iib_steps.images.reference import ImageLocation
 from iib_steps.images.registry import RegistryClient
 from iib_steps.images.stores import LayoutStore
@@ -82,15 +83,15 @@ class _Overlay:
         )
 
 
-def _extract_layer(fileobj: IO[bytes], overlay: _Overlay, media_type: str) -> None:
-    if mt.is_zstd_layer(media_type):
-        raise StepError("zstd-compressed layers are not supported")
+def _extract_layer(fileobj: IO[bytes], overlay: _Overlay) -> str:
+    """Apply one layer (gzip, zstd or plain tar) under ``overlay``; return its diff_id."""
+    stream = LayerStream(fileobj)
     new_hidden: set[str] = set()
     new_opaque: set[str] = set()
     new_seen: set[str] = set()
     links: list[tuple[Path, str]] = []
     try:
-        archive = tarfile.open(fileobj=fileobj, mode="r|*")  # noqa: SIM115  (closed below)
+        archive = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115  (closed below)
     except tarfile.TarError as exc:
         raise StepError(f"a layer is not a readable tar archive: {exc}") from None
     with archive:
@@ -146,6 +147,8 @@ def _extract_layer(fileobj: IO[bytes], overlay: _Overlay, media_type: str) -> No
     overlay.seen |= new_seen
     overlay.hidden |= new_hidden
     overlay.opaque |= new_opaque
+    stream.drain()
+    return stream.diff_id
 
 
 def extract_paths(
@@ -175,15 +178,45 @@ def extract_paths(
         if overlay.done():
             break
         read += 1
-        if isinstance(reader.store, LayoutStore):
-            with reader.store.layout.open_blob(desc.digest) as fh:
-                _extract_layer(fh, overlay, desc.media_type)
-        else:
-            with tempfile.TemporaryFile() as tmp:
-                reader.store.download_blob(desc.digest, tmp)
-                tmp.seek(0)
-                _extract_layer(tmp, overlay, desc.media_type)
+        _read_layer(reader, desc, overlay)
     return ExtractResult(overlay.files, read, len(layers), overlay.found)
+
+
+def _read_layer(reader: ImageReader, desc: Descriptor, overlay: _Overlay) -> str:
+    if isinstance(reader.store, LayoutStore):
+        with reader.store.layout.open_blob(desc.digest) as fh:
+            return _extract_layer(fh, overlay)
+    with tempfile.TemporaryFile() as tmp:
+        reader.store.download_blob(desc.digest, tmp)
+        tmp.seek(0)
+        return _extract_layer(tmp, overlay)
+
+
+def extract_layers(
+    image: str | ImageLocation,
+    layers: Sequence[tuple[Descriptor, str]],
+    dest: Path,
+    prefix: str,
+    *,
+    client: RegistryClient | None = None,
+) -> int:
+    """Extract what these layers of ``image`` hold under ``prefix`` into ``dest``; return the file count.
+
+    ``layers`` are (descriptor, diff_id) pairs, bottom first, whose content does not overlap (the
+    catalog layer groups of an index built here). Each layer's uncompressed bytes must hash to its
+    diff_id, else a StepError is raised: the blob is not the layer the image config names.
+    """
+    reader = ImageReader(image, client)
+    key = _norm(prefix)
+    if key is None:
+        raise StepError(f"invalid path in image: {prefix!r}")
+    overlay = _Overlay({key: Path(dest)})
+    Path(dest).mkdir(parents=True, exist_ok=True)
+    for desc, diff_id in reversed(layers):
+        got = _read_layer(reader, desc, overlay)
+        if got != diff_id:
+            raise StepError(f"the layer {desc.digest} of {reader.location} is not {diff_id} (it is {got})")
+    return overlay.files
 
 
 def extract_index_catalog(

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from iib_steps import resolve as rs
 from iib_steps.errors import StepError
+from iib_steps.greenwave import gate_bundles
 from iib_steps.operations import catalogs
 from iib_steps.operations.common import (
     Context,
     build_push_and_overwrite,
-    load_index_catalog,
+    open_source,
     prepare_request_for_build,
     report_index_done,
     resolve_bundles,
 )
 
 DONE = "The operator bundle(s) were successfully added to the index image"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,6 +37,8 @@ class AddRequest:
     overwrite_from_index: bool = False
     overwrite_from_index_token: str | None = None
     organization: str | None = None
+    # The Greenwave query parameters the API chose for this request's queue (None: no gating).
+    greenwave_config: dict[str, str] | None = None
 
     def check(self, ctx: Context) -> rs.OverwriteToken | None:
         """IIB's API rules for an add request (spec/iib.md §2.4)."""
@@ -73,6 +78,25 @@ def check_related_images(ctx: Context, bundles: list[str]) -> None:
         raise StepError(f"IIB cannot access the following related images {sorted(set(unreachable))}")
 
 
+def touched_packages(
+    ctx: Context, bundles: list[str], labels: dict[str, dict[str, str]], deprecation_list: list[str]
+) -> set[str] | None:
+    """The packages an add can change, from the bundles' package labels (None when one has none: then
+    any package may be touched). A bundle image lives in the package its label names."""
+    touched: set[str] = set()
+    for bundle in bundles:
+        package = labels.get(bundle, {}).get(rs.LABEL_PACKAGE)
+        if not package:
+            return None
+        touched.add(package)
+    for bundle in deprecation_list:
+        package = ctx.images.inspect(bundle).labels.get(rs.LABEL_PACKAGE)
+        if not package:
+            return None
+        touched.add(package)
+    return touched
+
+
 def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
     token = req.check(ctx)
     resolved: list[str] = []
@@ -82,6 +106,13 @@ def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
         resolved, labels = resolve_bundles(ctx, req.bundles)
         if req.check_related_images:
             check_related_images(ctx, resolved)
+        if req.greenwave_config:
+            subjects = [(r, labels[b]) for r, b in zip(resolved, req.bundles, strict=True)]
+            gate_bundles(
+                ctx.settings.greenwave_url, subjects, req.greenwave_config, timeout=ctx.settings.api_timeout
+            )
+        else:
+            log.warning("Greenwave checks are disabled. Bundles will not be gated.")
     prepared = prepare_request_for_build(
         ctx,
         from_index=req.from_index,
@@ -93,11 +124,10 @@ def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
     )
     ctx.reporter.update(bundles=resolved or None)
 
-    configs = ctx.subdir("configs")
-    if prepared.from_index:
-        ctx.images.extract_catalog(prepared.from_index.resolved, configs)
+    source = open_source(ctx, prepared, touched_packages(ctx, req.bundles, labels, req.deprecation_list))
+    configs = source.configs
     ctx.reporter.progress("Checking if bundles are already present in index image")
-    catalog, layout_kept = load_index_catalog(configs)
+    catalog = source.load()
     to_add, skipped = rs.bundles_to_add(resolved, catalogs.bundle_images(catalog))
     for bundle in skipped:
         ctx.reporter.progress(f"Skipping {bundle}: it is already present in the index image")
@@ -109,6 +139,8 @@ def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
         )
         for i, b in enumerate(to_add)
     ]
+    if source.ensure(catalogs.packages_of(rendered)):  # a bundle's label named another package
+        catalog = source.load()
     changed: set[str] = set()
     if rendered:
         added = catalogs.add_bundles(
@@ -136,7 +168,8 @@ def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
         configs,
         build_tags=req.build_tags,
         changed_packages=changed,
-        layout_kept=layout_kept,
+        source=source,
+        validated=True,
         index=req.from_index,
         index_resolved=prepared.from_index.resolved if prepared.from_index else None,
         overwrite=bool(req.overwrite_from_index and req.from_index and prepared.from_index),

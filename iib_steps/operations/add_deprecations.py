@@ -14,7 +14,6 @@ from iib_steps.operations.common import (
     Context,
     build_push_and_overwrite,
     check_overwrite_token,
-    load_index_catalog,
     prepare_and_extract,
     report_index_done,
 )
@@ -52,23 +51,24 @@ class AddDeprecationsRequest:
 def run(ctx: Context, req: AddDeprecationsRequest) -> dict[str, Any]:
     schema, token = req.check()
     check_overwrite_token(ctx, req.from_index, token)
-    prepared, configs = prepare_and_extract(ctx, req)
-    catalog, layout_kept = load_index_catalog(configs)
     package = req.operator_package or ""
+    prepared, source = prepare_and_extract(ctx, req, touched=[package])
+    catalog = source.load()
     if package not in catalog.package_names():
         raise StepError(
             f"Cannot add deprecations for {package}, It is either not present in index or opted in fbc"
         )
     catalog = catalogs.add_deprecations(catalog, package, schema).config
     catalogs.validate(catalog)
-    catalogs.write_packages(catalog, configs, [package])
+    catalogs.write_packages(catalog, source.configs, [package])
     fields, results = build_push_and_overwrite(
         ctx,
         prepared,
-        configs,
+        source.configs,
         build_tags=req.build_tags,
         changed_packages=[package],
-        layout_kept=layout_kept,
+        source=source,
+        validated=True,
         index=req.from_index,
         index_resolved=prepared.from_index.resolved,
         overwrite=req.overwrite_from_index,

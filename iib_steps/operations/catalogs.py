@@ -9,7 +9,7 @@ from typing import Any
 
 from catalog.declcfg import DeclarativeConfig, Deprecation
 from catalog.errors import CatalogError
-from catalog.load import load_documents, load_fs
+from catalog.load import add_document, catalog_files, load_documents, load_fs, parse_documents
 from catalog.ops.packages import OpResult
 from catalog.validate import validate_config
 from catalog.write import write_fs
@@ -23,6 +23,44 @@ def load(configs: Path) -> DeclarativeConfig:
         return load_fs(configs)
     except CatalogError as exc:
         raise StepError(f"the index image's catalog cannot be read: {exc}") from None
+
+
+def load_checked(configs: Path) -> tuple[DeclarativeConfig, bool]:
+    """Load as :func:`load` does, and tell whether every file lies in a package's directory and holds
+    only that package's blobs (what lets a package's layer group be validated on its own)."""
+    cfg = DeclarativeConfig()
+    pure = True
+    try:
+        for path in catalog_files(configs):
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise CatalogError(f"read {path}: {exc.strerror}") from None
+            counts = _counts(cfg)
+            for obj in parse_documents(data, str(path)):
+                add_document(cfg, obj)
+            if pure:
+                rel = path.relative_to(configs).parts
+                pure = len(rel) > 1 and _only_package(cfg, counts, rel[0])
+    except CatalogError as exc:
+        raise StepError(f"the index image's catalog cannot be read: {exc}") from None
+    return cfg, pure
+
+
+def _counts(cfg: DeclarativeConfig) -> tuple[int, int, int, int, int]:
+    return (len(cfg.packages), len(cfg.channels), len(cfg.bundles), len(cfg.deprecations), len(cfg.others))
+
+
+def _only_package(cfg: DeclarativeConfig, counts: tuple[int, int, int, int, int], name: str) -> bool:
+    """Whether every blob added since ``counts`` belongs to the package ``name``."""
+    p, c, b, d, o = counts
+    return (
+        all(x.name == name for x in cfg.packages[p:])
+        and all(x.package == name for x in cfg.channels[c:])
+        and all(x.package == name for x in cfg.bundles[b:])
+        and all(x.package == name for x in cfg.deprecations[d:])
+        and all(x.package == name for x in cfg.others[o:])
+    )
 
 
 def validate(cfg: DeclarativeConfig) -> None:

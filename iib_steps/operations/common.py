@@ -10,7 +10,7 @@ import gzip
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,8 +20,10 @@ import orjson
 from iib_steps import resolve as rs
 from iib_steps.config import Settings
 from iib_steps.errors import StepError
+from iib_steps.images.inspect import ExistingLayer
 from iib_steps.operations import catalogs
 from iib_steps.operations.imaging import BuiltImage, ImageInfo, ImageIO
+from iib_steps.operations.index_source import IndexSource
 from iib_steps.report import Reporter
 from iib_steps.results import request_json, write_json_file, write_results
 
@@ -250,6 +252,8 @@ def build_and_push_index(
     extra_labels: dict[str, str] | None = None,
     changed_packages: Iterable[str] | None = None,
     previous_index: str | None = None,
+    kept_layers: Mapping[int, ExistingLayer] | None = None,
+    validated: bool = False,
 ) -> BuiltImage:
     """Build the index image for every arch from the catalog at ``configs`` and push it under ``tags``.
 
@@ -266,6 +270,8 @@ def build_and_push_index(
         outputs=outputs,
         changed_packages=list(changed_packages) if changed_packages is not None else None,
         previous_index=previous_index,
+        kept_layers=kept_layers,
+        validated=validated,
         work_dir=ctx.subdir("build"),
     )
     log(
@@ -347,8 +353,11 @@ class FromIndexRequest(Protocol):
     distribution_scope: str | None
 
 
-def prepare_and_extract(ctx: Context, req: FromIndexRequest) -> tuple[Prepared, Path]:
-    """Prepare the build from ``req.from_index`` (which must be set); extract its catalog to ``configs``."""
+def prepare_and_extract(
+    ctx: Context, req: FromIndexRequest, touched: Iterable[str] | None = None
+) -> tuple[Prepared, IndexSource]:
+    """Prepare the build from ``req.from_index`` (which must be set) and extract its catalog: only the
+    layer groups holding the ``touched`` packages when the index allows it, else all of it."""
     prepared = prepare_request_for_build(
         ctx,
         from_index=req.from_index,
@@ -357,9 +366,18 @@ def prepare_and_extract(ctx: Context, req: FromIndexRequest) -> tuple[Prepared, 
         distribution_scope=req.distribution_scope,
     )
     assert prepared.from_index is not None
-    configs = ctx.subdir("configs")
-    ctx.images.extract_catalog(prepared.from_index.resolved, configs)
-    return prepared, configs
+    return prepared, open_source(ctx, prepared, touched)
+
+
+def open_source(ctx: Context, prepared: Prepared, touched: Iterable[str] | None) -> IndexSource:
+    """The catalog of ``prepared.from_index`` (empty without one) under the work dir's ``configs``."""
+    return IndexSource.open(
+        ctx.images,
+        prepared.from_index.resolved if prepared.from_index else None,
+        ctx.subdir("configs"),
+        ctx.settings.catalog_layer_groups,
+        None if touched is None else set(touched),
+    )
 
 
 def build_push_and_overwrite(
@@ -369,7 +387,9 @@ def build_push_and_overwrite(
     *,
     build_tags: list[str],
     changed_packages: Iterable[str],
-    layout_kept: bool,
+    layout_kept: bool = False,
+    source: IndexSource | None = None,
+    validated: bool = False,
     index: str | None,
     index_resolved: str | None,
     overwrite: bool,
@@ -377,8 +397,13 @@ def build_push_and_overwrite(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Build and push the index image, overwrite ``index`` when asked, and return ``index_results``.
 
-    Layers of ``prepared.from_index`` are reused only when its catalog layout was kept.
+    Layers of ``prepared.from_index`` are reused only when its catalog layout was kept (``source``,
+    when given, says so, and on the incremental path which groups are kept as they are).
+    ``validated``: the catalog was validated (as a whole, or its changed groups against a matching
+    record), so the image gets a validation record when its layout allows one.
     """
+    if source is not None:
+        layout_kept = source.layout_kept
     built = build_and_push_index(
         ctx,
         prepared,
@@ -386,6 +411,8 @@ def build_push_and_overwrite(
         tags=rs.output_tags(ctx.request_id, build_tags),
         changed_packages=changed_packages,
         previous_index=prepared.from_index.resolved if prepared.from_index and layout_kept else None,
+        kept_layers=source.kept_layers() if source is not None else None,
+        validated=validated and source is not None and source.pure,
     )
     if overwrite:
         overwrite_from_index(ctx, index or "", index_resolved or "", built, token)

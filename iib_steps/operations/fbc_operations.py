@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from iib_steps import resolve as rs
@@ -13,7 +14,6 @@ from iib_steps.operations.common import (
     Context,
     build_push_and_overwrite,
     check_overwrite_token,
-    load_index_catalog,
     prepare_and_extract,
     report_index_done,
 )
@@ -55,6 +55,22 @@ class FbcRequest:
         return [self.fbc_fragment] if self.fbc_fragment else rs.unique(self.fbc_fragments)
 
 
+def _copy_fragments(ctx: Context, configs: Path, packages_of: list[tuple[Path, list[str]]]) -> list[str]:
+    """Each fragment's package directories replace the index's under ``configs``."""
+    changed: list[str] = []
+    for i, (frag_dir, packages) in enumerate(packages_of, start=1):
+        ctx.reporter.progress(
+            f"Adding package(s) {packages} from fbc fragment {i}/{len(packages_of)} to from_index"
+        )
+        for package in packages:
+            target = configs / package
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(frag_dir / package, target)
+            changed.append(package)
+    return changed
+
+
 def run(ctx: Context, req: FbcRequest) -> dict[str, Any]:
     token = req.check()
     check_overwrite_token(ctx, req.from_index, token)
@@ -65,24 +81,24 @@ def run(ctx: Context, req: FbcRequest) -> dict[str, Any]:
         fbc_fragments_resolved=resolved,
         fbc_fragment_resolved=resolved[0] if req.used_fbc_fragment else None,
     )
-    prepared, configs = prepare_and_extract(ctx, req)
-    changed: list[str] = []
+    packages_of: list[tuple[Path, list[str]]] = []
     for i, fragment in enumerate(resolved, start=1):
         frag_dir = ctx.subdir(f"fbc-fragment-{i}")
         ctx.images.extract_catalog(fragment, frag_dir)
         packages = sorted(p.name for p in frag_dir.iterdir() if p.is_dir())
         if not packages:
             raise StepError(f"No operator packages in fbc_fragment {fragments[i - 1]}")
-        ctx.reporter.progress(
-            f"Adding package(s) {packages} from fbc fragment {i}/{len(resolved)} to from_index"
-        )
-        for package in packages:
-            target = configs / package
-            if target.exists():
-                shutil.rmtree(target)
-            shutil.copytree(frag_dir / package, target)
-            changed.append(package)
-    catalog, layout_kept = load_index_catalog(configs)
+        packages_of.append((frag_dir, packages))
+    prepared, source = prepare_and_extract(
+        ctx, req, touched=[p for _, packages in packages_of for p in packages]
+    )
+    configs = source.configs
+    changed = _copy_fragments(ctx, configs, packages_of)
+    was_incremental = source.incremental
+    catalog = source.load()
+    if was_incremental and not source.incremental:  # the fragments broke the layout: copy them again
+        changed = _copy_fragments(ctx, configs, packages_of)
+        catalog = source.load()
     catalogs.validate(catalog)
     fields, results = build_push_and_overwrite(
         ctx,
@@ -90,7 +106,8 @@ def run(ctx: Context, req: FbcRequest) -> dict[str, Any]:
         configs,
         build_tags=req.build_tags,
         changed_packages=changed,
-        layout_kept=layout_kept,
+        source=source,
+        validated=True,
         index=req.from_index,
         index_resolved=prepared.from_index.resolved,
         overwrite=req.overwrite_from_index,

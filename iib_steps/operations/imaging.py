@@ -3,7 +3,8 @@
 
 Index images are laid out by :mod:`iib_steps.catalog_layers`: one layer per group of packages. The
 label :data:`LAYER_MAP_LABEL` records ``{"groups": N, "layers": {group: diff_id}}`` so that the next
-build from this image reuses every group it does not change (mounted, never re-uploaded).
+build from this image reuses every group it does not change (mounted, never re-uploaded), and
+:data:`VALIDATED_LABEL` records which catalog layers passed validation together.
 """
 
 from __future__ import annotations
@@ -16,21 +17,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iib_steps import resolve as rs
-from iib_steps.catalog_layers import group_layer_spec, partition
+from iib_steps.catalog_layers import (
+    CONFIGS_DIR,
+    LAYER_MAP_LABEL,
+    VALIDATED_LABEL,
+    catalog_diff_ids,
+    group_layer_spec,
+    layer_map_label,
+    parse_layer_map,
+    partition,
+    record_matches,
+    validation_record,
+)
 from iib_steps.config import Settings
 from iib_steps.errors import StepError
 from iib_steps.images import manifests as mt
 from iib_steps.images.auth import AuthStore, Credentials
 from iib_steps.images.build import EPOCH, build_bundle_image, build_index_image, bundle_labels
 from iib_steps.images.copy import copy_image
-from iib_steps.images.extract import extract_bundle, extract_index_catalog, extract_paths
-from iib_steps.images.inspect import ExistingLayer, ImageReader, get_layers
+from iib_steps.images.extract import extract_bundle, extract_index_catalog, extract_layers, extract_paths
+from iib_steps.images.inspect import ExistingLayer, ImageReader
 from iib_steps.images.layers import LayerBlob, LayerSpec, write_layer
 from iib_steps.images.manifests import Descriptor, ImageIndex, ImageManifest, Platform, RawManifest
 from iib_steps.images.push import Pusher, push_manifests, targets_for
 from iib_steps.images.registry import RegistryClient
 
-LAYER_MAP_LABEL = "io.iib-tekton.catalog.layers"
+
+@dataclass(frozen=True)
+class IndexLayers:
+    """The catalog layers of an index built here, by group, and whether its validation record
+    matches them (then the catalog they hold is known to be valid as a whole)."""
+
+    layers: dict[int, ExistingLayer]
+    validated: bool
 
 
 def output_format(outputs: Sequence[str]) -> str:
@@ -205,19 +224,39 @@ class ImageIO:
     # -- building -----------------------------------------------------------------------------
     def previous_layers(self, index: str, groups: int) -> dict[int, ExistingLayer]:
         """The catalog layers of ``index`` by group, when it was laid out with ``groups`` groups."""
+        found = self.catalog_layers(index, groups)
+        return found.layers if found else {}
+
+    def catalog_layers(self, index: str, groups: int) -> IndexLayers | None:
+        """The catalog layer groups of an index built here with ``groups`` groups (None otherwise),
+        and whether its validation record matches them."""
         info = self.inspect(index)
-        raw = info.labels.get(LAYER_MAP_LABEL)
-        if not raw:
-            return {}
-        try:
-            layout = json.loads(raw)
-            if int(layout.get("groups", 0)) != groups:
-                return {}
-            by_group = {int(g): str(d) for g, d in layout.get("layers", {}).items()}
-        except (ValueError, TypeError, AttributeError):
-            return {}
-        existing = {layer.diff_id: layer for layer in get_layers(info.resolved, client=self.client)}
-        return {g: existing[d] for g, d in by_group.items() if d in existing}
+        by_group = parse_layer_map(info.labels, groups)
+        if not by_group:
+            return None
+        reader = ImageReader(self.locate(info.resolved), self.client)
+        img = reader.default_arch_image()
+        diff_ids = img.diff_ids
+        if len(diff_ids) != len(img.parsed.layers):
+            return None
+        existing = {
+            d: ExistingLayer(desc, d, reader.location)
+            for desc, d in zip(img.parsed.layers, diff_ids, strict=True)
+        }
+        layers = {g: existing[d] for g, d in by_group.items() if d in existing}
+        validated = len(layers) == len(by_group) and record_matches(img.labels, by_group, diff_ids)
+        return IndexLayers(layers, validated)
+
+    def extract_groups(self, index: str, layers: Sequence[ExistingLayer], dest: Path) -> int:
+        """Extract these catalog layers of ``index`` into ``dest`` (checking each against its diff_id)."""
+        info = self.inspect(index)
+        return extract_layers(
+            self.locate(info.resolved),
+            [(layer.descriptor, layer.diff_id) for layer in layers],
+            dest,
+            CONFIGS_DIR,
+            client=self.client,
+        )
 
     def build_index(
         self,
@@ -230,11 +269,26 @@ class ImageIO:
         outputs: Sequence[str],
         changed_packages: Sequence[str] | None = None,
         previous_index: str | None = None,
+        kept_layers: Mapping[int, ExistingLayer] | None = None,
+        validated: bool = False,
         work_dir: Path,
     ) -> BuiltImage:
+        """Build and push the index image whose catalog is ``configs``, one layer per group.
+
+        With ``changed_packages`` and a ``previous_index`` laid out with the same groups, the groups
+        holding no changed package reuse the previous image's layers. With ``kept_layers`` (the
+        incremental path), ``configs`` holds only some groups: those are packed, and the groups of
+        ``kept_layers`` are taken as they are. ``validated``: the whole catalog passed validation and
+        is laid out one package per directory, so the image gets a validation record.
+        """
         present = partition([p.name for p in configs.iterdir()] if configs.is_dir() else [], groups)
         reuse: dict[int, ExistingLayer] = {}
-        if changed_packages is not None and previous_index:
+        if kept_layers is not None:
+            clash = set(kept_layers) & set(present)
+            if clash:
+                raise StepError(f"catalog layer group(s) {sorted(clash)} both kept and rebuilt")
+            reuse = dict(kept_layers)
+        elif changed_packages is not None and previous_index:
             dirty = set(partition(list(changed_packages), groups))
             reuse = {
                 g: layer
@@ -244,24 +298,21 @@ class ImageIO:
         layer_dir = work_dir / "layers"
         layer_dir.mkdir(parents=True, exist_ok=True)
         layers: list[LayerBlob | ExistingLayer] = []
-        layer_map: dict[str, str] = {}
-        for group, members in sorted(present.items()):
+        layer_map: dict[int, str] = {}
+        for group in sorted(set(present) | set(reuse)):
             if group in reuse:
                 layer: LayerBlob | ExistingLayer = reuse[group]
             else:
-                layer = write_layer(group_layer_spec(configs, members), layer_dir)
+                layer = write_layer(group_layer_spec(configs, present[group]), layer_dir)
             layers.append(layer)
-            layer_map[str(group)] = layer.diff_id
+            layer_map[group] = layer.diff_id
         if not layers:  # an empty catalog is still a /configs directory
             empty = Path(tempfile.mkdtemp(dir=work_dir))
             layers.append(write_layer(LayerSpec.directory(empty, "/configs"), layer_dir))
             shutil.rmtree(empty)
-        all_labels = {
-            **labels,
-            LAYER_MAP_LABEL: json.dumps(
-                {"groups": groups, "layers": layer_map}, separators=(",", ":"), sort_keys=True
-            ),
-        }
+        all_labels = {**labels, LAYER_MAP_LABEL: layer_map_label(groups, layer_map)}
+        if validated and layer_map:
+            all_labels[VALIDATED_LABEL] = validation_record(catalog_diff_ids(layer_map))
         result = build_index_image(
             binary_resolved or rs.BINARYLESS,
             layers,

@@ -12,7 +12,6 @@ from iib_steps.operations.common import (
     Context,
     build_push_and_overwrite,
     check_overwrite_token,
-    load_index_catalog,
     prepare_and_extract,
     report_index_done,
 )
@@ -43,19 +42,19 @@ class RmRequest:
 def run(ctx: Context, req: RmRequest) -> dict[str, Any]:
     token = req.check()
     check_overwrite_token(ctx, req.from_index, token)
-    prepared, configs = prepare_and_extract(ctx, req)
-    catalog, layout_kept = load_index_catalog(configs)
     operators = rs.unique(req.operators)
-    catalog = catalogs.remove_packages(catalog, operators).config
+    prepared, source = prepare_and_extract(ctx, req, touched=operators)
+    catalog = catalogs.remove_packages(source.load(), operators).config
     catalogs.validate(catalog)
-    catalogs.write_packages(catalog, configs, operators)
+    catalogs.write_packages(catalog, source.configs, operators)
     fields, results = build_push_and_overwrite(
         ctx,
         prepared,
-        configs,
+        source.configs,
         build_tags=req.build_tags,
         changed_packages=operators,
-        layout_kept=layout_kept,
+        source=source,
+        validated=True,
         index=req.from_index,
         index_resolved=prepared.from_index.resolved,
         overwrite=req.overwrite_from_index,

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Protocol
 
 import yaml as pyyaml
-from operator_manifest.operator import ImageName, OperatorCSV, OperatorManifest
 from ruamel.yaml import YAMLError
 
 from iib_steps.config import Customization
 from iib_steps.errors import StepError
 from iib_steps.regenerate.annotations import apply_package_name_suffix, read_annotations
+from iib_steps.regenerate.manifest_lib import ImageName, OperatorCSV, OperatorManifest
 from iib_steps.resolve import LABEL_IS_BUNDLE, LABEL_PACKAGE, LABEL_PINNED
 
 

@@ -1,7 +1,8 @@
 """Artifacts of a request: logs (text/plain), related and nested bundles (JSON), the deprecation schema.
 
 GET follows IIB's rules (404 when storage is not configured, 400 for the wrong type or an unfinished
-request, 410 once expired). PUT lets a worker upload them (the steps report over HTTP).
+request, 410 once expired; a finished request whose file is missing from the folder is IIB's 500).
+PUT lets a worker upload them (the steps report over HTTP).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from litestar import Request, Response, get, put
 from litestar.params import FromPath
 
 from status_api import builds
-from status_api.errors import Gone, NotFound, ValidationError
+from status_api.errors import Gone, NotFound, ServerError, ValidationError
 from status_api.request_types import FINAL_STATES
 from status_api.routes.common import app_context, checked_id, json_response
 from status_api.storage import LOGS, NESTED_BUNDLES, RELATED_BUNDLES, Kind
@@ -63,7 +64,14 @@ def _serve(request: Request, request_id: int, kind: Kind) -> Response[bytes]:
         raise NotFound()
     if expired:
         raise Gone(f"The {word} for the build request {request_id} no longer exist")
-    raise NotFound(f"IIB is done processing the request and could not find {word}.")
+    organization = record.data.get("organization")
+    if kind is RELATED_BUNDLES and organization:
+        raise ServerError(
+            "IIB is done processing the request and cannot find related_bundles. Please make sure the"
+            f" iib_organization_customizations for organization {organization} has related_bundles"
+            " customization type set"
+        )
+    raise ServerError(f"IIB is done processing the request and could not find {word}.")
 
 
 @get("/builds/{request_id:int}/logs", sync_to_thread=False, summary="The log of a request (so far)")

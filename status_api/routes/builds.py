@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from status_api import builds
+from status_api import builds, greenwave, tracing
 from status_api.errors import ServerError
 from status_api.executors import Submission
 from status_api.routes.common import (
@@ -135,9 +135,10 @@ def get_batch(request: Request, batch_id: FromPath[int]) -> Response[bytes]:
 async def patch_build(request: Request, request_id: FromPath[int]) -> Response[bytes]:
     ctx = app_context(request)
     worker = ctx.auth.require_worker(request.headers)
-    payload = await read_json(request)
+    payload = await read_json(request, json_only=True)
     change = builds.patch_request(ctx.db, checked_id(request_id), payload)
     ctx.metrics.observe(change)
+    ctx.messenger.state_changed(change, base_url(request))
     log.info("%s patched request %d", worker or "an anonymous user", request_id)
     return json_response(builds.get_request(ctx.db, request_id, ctx.settings, base_url(request)))
 
@@ -149,7 +150,9 @@ def _submit(request: Request, stored: list[tuple[int, NewRequest]], user: str | 
     for request_id, new in stored:
         ctx.metrics.created.labels(new.request_type).inc()
         try:
-            ctx.executor.submit(Submission(request_id, new.request_type, new.params, new.secrets, user))
+            params = greenwave.with_gating(ctx.settings, new.request_type, new.params)
+            params = tracing.with_trace_context(params)
+            ctx.executor.submit(Submission(request_id, new.request_type, params, new.secrets, user))
         except Exception:
             log.exception("Could not start request %d", request_id)
             failed.append(request_id)
@@ -157,11 +160,12 @@ def _submit(request: Request, stored: list[tuple[int, NewRequest]], user: str | 
         return
     for request_id in failed:
         try:
-            builds.patch_request(
+            change = builds.patch_request(
                 ctx.db,
                 request_id,
                 {"state": "failed", "state_reason": "The scheduling of the request failed"},
             )
+            ctx.messenger.state_changed(change, base_url(request))
         except Exception:
             log.exception("Could not mark request %d failed", request_id)
     if len(stored) == 1:
@@ -174,9 +178,10 @@ def _submit(request: Request, stored: list[tuple[int, NewRequest]], user: str | 
 async def _create(request: Request, request_type: str) -> Response[bytes]:
     ctx = app_context(request)
     user = ctx.auth.require_user(request.headers)
-    payload = await read_json(request)
+    payload = await read_json(request, json_only=True)
     new = VALIDATORS[request_type](Context(ctx.settings, authenticated=user is not None), payload)
     (request_id,) = builds.create_requests(ctx.db, [new], user)
+    ctx.messenger.requests_created([request_id], base_url(request))
     _submit(request, [(request_id, new)], user)
     return json_response(builds.get_request(ctx.db, request_id, ctx.settings, base_url(request)), 201)
 
@@ -184,9 +189,10 @@ async def _create(request: Request, request_type: str) -> Response[bytes]:
 async def _create_batch(request: Request, validate: Any) -> Response[bytes]:
     ctx = app_context(request)
     user = ctx.auth.require_user(request.headers)
-    payload = await read_json(request)
+    payload = await read_json(request, json_only=True)
     new, annotations = validate(Context(ctx.settings, authenticated=user is not None), payload)
     ids = builds.create_requests(ctx.db, new, user, annotations)
+    ctx.messenger.requests_created(ids, base_url(request))
     _submit(request, list(zip(ids, new, strict=True)), user)
     return json_response(builds.get_requests(ctx.db, ids, ctx.settings, base_url(request)), 201)
 

@@ -11,7 +11,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Sche
 from litestar.openapi.spec.enums import OpenAPIType
 
 from status_api.context import AppContext
-from status_api.errors import NotFound, ValidationError
+from status_api.errors import NotFound, UnsupportedMediaType, ValidationError
 from status_api.serialize import dumps
 
 MAX_ID = 2**31 - 1
@@ -45,8 +45,26 @@ def reject_nul(values: Any) -> None:
         raise ValidationError("The input must not contain NUL characters")
 
 
-async def read_json(request: Request) -> Any:
-    """The decoded body, or IIB's 400 when it is not JSON."""
+NOT_JSON_TEXT = (
+    "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."
+)
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """Whether a Content-Type names JSON as Flask sees it: application/json or application/*+json."""
+    mimetype = (content_type or "").split(";", 1)[0].strip().lower()
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+async def read_json(request: Request, *, json_only: bool = False) -> Any:
+    """The decoded body, or IIB's 400 when it is not JSON.
+
+    ``json_only``: a body not sent as JSON is refused with IIB's 415, as Flask's ``get_json`` does.
+    """
+    if json_only and not is_json_media_type(request.headers.get("content-type")):
+        raise UnsupportedMediaType(NOT_JSON_TEXT)
     raw = await request.body()
     try:
         value = orjson.loads(raw)

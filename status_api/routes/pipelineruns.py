@@ -22,6 +22,7 @@ async def record_pipelinerun(request: Request) -> Response[bytes]:
     recorded = record_run(ctx.db, outcome)
     ctx.metrics.observe(recorded.change)
     ctx.executor.recorded(outcome, recorded.request_id)
+    ctx.messenger.recorded(recorded.request_id, recorded.created, recorded.change, base_url(request))
     body = builds.get_request(ctx.db, recorded.request_id, ctx.settings, base_url(request))
     return json_response(body, 201 if recorded.created else 200)
 

@@ -179,7 +179,7 @@ def _mutations():
         (
             bad_pkg_name_upper,
             'invalid package name "Foo": [a lowercase RFC 1123 label must consist of lower case alphanumeric '
-            "characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name' or "
+            "characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or "
             "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')]",
         ),
         (chan_unknown_pkg, 'unknown package "nope" for channel "beta"'),

@@ -89,7 +89,13 @@ def test_missing_then_expired(storage_client: Any) -> None:
     request_id = client.post("/api/v1/builds/rm", json=RM, headers=user()).json()["id"]
     _finish(client, request_id)
     missing = client.get(f"/api/v1/builds/{request_id}/logs")
-    assert missing.status_code == 404
+    if hasattr(client, "bucket"):
+        assert missing.status_code == 404
+    else:  # IIB's answer when the folder lacks the file of a finished request
+        assert (missing.status_code, missing.json()) == (
+            500,
+            {"error": "IIB is done processing the request and could not find logs."},
+        )
     _age(client, request_id, 4)
     gone = client.get(f"/api/v1/builds/{request_id}/logs")
     assert gone.status_code == 410
@@ -137,3 +143,45 @@ def test_no_storage_means_404_and_no_links(client: Any) -> None:
     assert "logs" not in created
     _finish(client, created["id"])
     assert client.get(f"/api/v1/builds/{created['id']}/logs").status_code == 404
+
+
+def _missing(client: Any, path: str, payload: dict[str, Any], suffix: str) -> Any:
+    request_id = client.post(f"/api/v1/builds/{path}", json=payload, headers=user()).json()["id"]
+    _finish(client, request_id)
+    return client.get(f"/api/v1/builds/{request_id}/{suffix}")
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "suffix", "message"),
+    [
+        (
+            "regenerate-bundle",
+            {"from_bundle_image": "quay.io/a/b:1"},
+            "related_bundles",
+            "IIB is done processing the request and could not find related_bundles.",
+        ),
+        (
+            "regenerate-bundle",
+            {"from_bundle_image": "quay.io/a/b:1", "organization": "acme"},
+            "related_bundles",
+            "IIB is done processing the request and cannot find related_bundles. Please make sure the"
+            " iib_organization_customizations for organization acme has related_bundles customization"
+            " type set",
+        ),
+        (
+            "recursive-related-bundles",
+            {"parent_bundle_image": "quay.io/a/p:1", "organization": "acme"},
+            "nested-bundles",
+            "IIB is done processing the request and could not find nested_bundles.",
+        ),
+    ],
+)
+def test_missing_file_of_a_finished_request_is_iibs_500(
+    make_client: Any, tmp_path: Any, path: str, payload: dict[str, Any], suffix: str, message: str
+) -> None:
+    client = make_client(
+        IIB_REQUEST_RELATED_BUNDLES_DIR=str(tmp_path / "related"),
+        IIB_REQUEST_RECURSIVE_RELATED_BUNDLES_DIR=str(tmp_path / "nested"),
+    )
+    missing = _missing(client, path, payload, suffix)
+    assert (missing.status_code, missing.json()) == (500, {"error": message})

@@ -96,6 +96,7 @@ class _Attempt:
         self, req: TaskRunRequest, settings: RunSettings, params: dict[str, Value], retry: int, uid: str
     ):
         self.req, self.settings, self.params, self.retry, self.uid = req, settings, params, retry, uid
+        self.pathmap: PathMap | None = None
         internal = req.folder / ".tekton"
         self.results_dir = internal / "results"
         self.scripts_dir = internal / "scripts"
@@ -129,7 +130,43 @@ class _Attempt:
                 Mount(target, host, readonly=binding.kind == SECRET or bool(decl.get("readOnly")))
             )
             self.workspace_paths[name] = target
+        self.volumes = {str(v["name"]): self._volume_folder(v) for v in req.task_spec.get("volumes") or ()}
+        self.base_mounts = list(self.mounts)
         self.pathmap = PathMap(self.mounts) if settings.runtime.maps_paths else None
+
+    def _volume_folder(self, volume: Mapping[str, Any]) -> tuple[Path, bool]:
+        """A pod volume of the Task: an ``emptyDir`` folder, or a secret from the secrets folder."""
+        name = str(volume["name"])
+        if "emptyDir" in volume:
+            folder = self.req.folder / ".tekton" / "volumes" / name
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o777)
+            return folder, False
+        if "secret" in volume:
+            secret = substitute_string(str(volume["secret"].get("secretName", "")), self.lookup, name)
+            base = self.settings.secrets_dir
+            if base is None or not (base / secret).is_dir():
+                raise RunError(
+                    f"TaskRun {self.req.name}: volume {name} needs the secret {secret!r}: "
+                    "give a secrets folder holding it (--secrets DIR)"
+                )
+            return base / secret, True
+        raise RunError(f"TaskRun {self.req.name}: volume {name} is not an emptyDir or a secret")
+
+    def _use_step_mounts(self, step: Mapping[str, Any], where: str) -> None:
+        """The TaskRun's mounts plus the step's ``volumeMounts``, and the host paths they map to."""
+        mounts = list(self.base_mounts)
+        for vm in step.get("volumeMounts") or ():
+            name = str(vm.get("name"))
+            if name not in self.volumes:
+                raise RunError(f"{where}: volumeMount {name} names no volume of the Task")
+            folder, readonly = self.volumes[name]
+            if vm.get("subPath"):
+                folder = folder / str(vm["subPath"])
+                folder.mkdir(parents=True, exist_ok=True)
+            mounts.append(Mount(str(vm["mountPath"]), folder, readonly or bool(vm.get("readOnly"))))
+        self.mounts = mounts
+        self.pathmap = PathMap(mounts) if self.settings.runtime.maps_paths else None
 
     def _binding_folder(self, name: str, binding: WorkspaceBinding) -> Path:
         if binding.kind == EMPTY_DIR:
@@ -211,6 +248,7 @@ class _Attempt:
             if reason != o.SUCCEEDED:
                 states.append(_skipped_state(name, step))
                 continue
+            self._use_step_mounts(step, where)
             image = substitute_string(str(step.get("image", "")), self.lookup, where)
             argv = step_argv(
                 step,

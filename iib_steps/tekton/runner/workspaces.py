@@ -57,8 +57,9 @@ def parse_workspace(
     if isinstance(value, Mapping):
         if "emptyDir" in value:
             return WorkspaceBinding(EMPTY_DIR, sub_path=str(value.get("subPath", "")))
-        if "secret" in value:
-            name = str((value.get("secret") or {}).get("secretName", ""))
+        if "secret" in value or "configMap" in value:
+            ref = value.get("secret") or value.get("configMap") or {}
+            name = str(ref.get("secretName") or ref.get("name") or "")
             if secrets_dir is None:
                 raise RunError(f"workspace secret {name!r} needs a secrets folder (--secrets DIR)")
             return WorkspaceBinding(

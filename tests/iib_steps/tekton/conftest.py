@@ -1,6 +1,6 @@
-"""Fixtures of the Tekton tests: the repository's Tekton files loaded once for the checks; for the
-runner, a runs folder, builders of small Pipelines and Tasks, and the Tekton CRD schemas (from
-../shared) to check every object a run produces."""
+"""Fixtures of the Tekton tests: the repository's Tekton files (loaded once for the checks), a runs
+folder, builders of small Pipelines and Tasks for the runner, and the Tekton CRD schemas (from
+../shared) to check every file and every object a run produces."""
 
 from __future__ import annotations
 
@@ -19,6 +19,34 @@ from tests.conftest import ROOT, SHARED, need_shared
 # ../shared/tekton-schemas, or where IIB_TEKTON_SCHEMAS says (a worktree outside the usual layout).
 SCHEMAS = Path(os.environ.get("IIB_TEKTON_SCHEMAS") or SHARED / "tekton-schemas")
 PY = sys.executable
+REQUEST_TYPES = (
+    "add", "rm", "fbc-operations", "create-empty-index", "merge-index-image", "add-deprecations",
+    "regenerate-bundle", "regenerate-bundle-batch", "recursive-related-bundles",
+)  # fmt: skip
+
+
+def resources() -> list[Resource]:
+    return load_files(resource_files(ROOT))
+
+
+def samples() -> list[Resource]:
+    return load_files(sample_files(ROOT))
+
+
+@pytest.fixture(scope="session")
+def schemas() -> Path:
+    """../shared/tekton-schemas (skips where absent)."""
+    return need_shared(SCHEMAS)
+
+
+@pytest.fixture(scope="session")
+def tasks() -> dict[str, Resource]:
+    return {r.name: r for r in resources() if r.kind == "Task"}
+
+
+@pytest.fixture(scope="session")
+def pipelines() -> dict[str, Resource]:
+    return {r.name: r for r in resources() if r.kind == "Pipeline"}
 
 
 def py_step(name: str, code: str, *args: str, **extra: Any) -> dict[str, Any]:
@@ -61,33 +89,3 @@ def validate_object() -> Callable[[dict[str, Any]], None]:
         assert not errors, "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
 
     return check
-
-
-REQUEST_TYPES = (
-    "add", "rm", "fbc-operations", "create-empty-index", "merge-index-image", "add-deprecations",
-    "regenerate-bundle", "regenerate-bundle-batch", "recursive-related-bundles",
-)  # fmt: skip
-
-
-def resources() -> list[Resource]:
-    return load_files(resource_files(ROOT))
-
-
-def samples() -> list[Resource]:
-    return load_files(sample_files(ROOT))
-
-
-@pytest.fixture(scope="session")
-def schemas() -> Path:
-    """../shared/tekton-schemas (skips where absent)."""
-    return need_shared(SCHEMAS)
-
-
-@pytest.fixture(scope="session")
-def tasks() -> dict[str, Resource]:
-    return {r.name: r for r in resources() if r.kind == "Task"}
-
-
-@pytest.fixture(scope="session")
-def pipelines() -> dict[str, Resource]:
-    return {r.name: r for r in resources() if r.kind == "Pipeline"}

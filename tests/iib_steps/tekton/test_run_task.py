@@ -191,3 +191,37 @@ def test_literal_workspace_and_tekton_paths_map_to_run_folders_on_the_host(tmp_p
     result = run_task(task, workspaces={"src": src}, runs_dir=tmp_path / "runs")
     assert result.succeeded, result.message
     assert result.results == {"where": str(src.resolve())}
+
+
+def test_an_empty_dir_volume_is_shared_by_the_steps_through_the_step_template(tmp_path: Path) -> None:
+    task = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "Task",
+        "metadata": {"name": "vol"},
+        "spec": {
+            "volumes": [{"name": "workdir", "emptyDir": {}}],
+            "stepTemplate": {
+                "env": [{"name": "HOME", "value": "/var/workdir"}],
+                "volumeMounts": [{"name": "workdir", "mountPath": "/var/workdir"}],
+            },
+            "results": [{"name": "seen"}],
+            "steps": [
+                py_step(
+                    "write",
+                    "import os, sys; open(sys.argv[1], 'w').write(os.environ['HOME'])",
+                    "--out=/var/workdir/home"[len("--out=") :],
+                ),
+                py_step(
+                    "read",
+                    "import sys; open(sys.argv[2], 'w').write(open(sys.argv[1]).read())",
+                    "/var/workdir/home",
+                    "$(results.seen.path)",
+                ),
+            ],
+        },
+    }
+    result = run_task(task, runs_dir=tmp_path / "runs")
+    assert result.succeeded, result.message
+    home = Path(result.results["seen"])
+    assert home.is_dir()
+    assert home.is_relative_to(result.folder)

@@ -1,0 +1,117 @@
+"""The repository's own Pipelines end to end on the embedded runner (host runtime), against OCI
+layouts on disk: add bundles to a new index, remove an operator from it, and a failing add.
+
+Skips with the reason where the Pipelines, the shared test bundles, or the step options the Tasks
+use are not there yet.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iib_steps.tekton.runner import run_pipeline
+from iib_steps.tekton.runner.sources import REPO_ROOT
+
+IIB_STEP = str(Path(sys.executable).parent / "iib-step")
+BUNDLES = ("kube-green-0.3.0", "dbaas-operator-0.5.0")
+
+
+@pytest.fixture(scope="module")
+def index_setup(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> dict:
+    for name in ("iib-add", "iib-rm"):
+        if not (REPO_ROOT / "pipelines" / name / "0.1" / f"{name}.yaml").is_file():
+            pytest.skip(f"pipelines/{name} is not in this checkout yet")
+    help_text = subprocess.run([IIB_STEP, "add", "--help"], capture_output=True, text=True).stdout
+    if "--result" not in help_text:
+        pytest.skip("iib-step add has no --result option yet (the Tasks' step options are not merged)")
+    from iib_steps.images.build import build_bundle_image
+
+    root = tmp_path_factory.mktemp("e2e")
+    images = root / "images"
+    refs = {}
+    for name in BUNDLES:
+        package, _, version = name.rpartition("-")
+        ref = f"oci:{images}/{package}-bundle:v{version}"
+        build_bundle_image(testdata / "bundles" / name, [ref], fmt="oci")
+        refs[package] = ref
+    config = root / "steps-config"
+    config.mkdir()
+    (config / "config.yaml").write_text(
+        f'registry: "oci:{images}"\noci_layout_root: "{images}"\n'
+        "binary_image_config:\n  prod:\n    v4.5: scratch\n"
+    )
+    return {"root": root, "images": images, "bundles": refs, "config": config}
+
+
+def test_add_then_rm_pipelines_build_index_images(index_setup: dict, validate_object) -> None:
+    from iib_steps.images.extract import extract_index_catalog
+
+    runs = index_setup["root"] / "runs"
+    added = run_pipeline(
+        "iib-add",
+        params={
+            "bundles": list(index_setup["bundles"].values()),
+            "binary-image": "scratch",
+            "add-arches": ["amd64"],
+            "request-id": "1",
+        },
+        workspaces={"steps-config": index_setup["config"]},
+        runs_dir=runs,
+    )
+    assert added.succeeded, added.message
+    # The finally report is guarded by status-api-url, given none here: skipped, so "Completed".
+    assert added.reason == "Completed"
+    assert added.pipelinerun["status"]["skippedTasks"] == [
+        {
+            "name": "report",
+            "reason": "When Expressions evaluated to false",
+            "whenExpressions": [{"input": "", "operator": "notin", "values": [""]}],
+        }
+    ]
+    index = added.results["IMAGE_URL"]
+    assert added.results["IMAGE_DIGEST"].startswith("sha256:")
+    catalog = extract_index_catalog(index, index_setup["root"] / "catalog-1")
+    assert sorted(p.name for p in catalog.iterdir()) == ["dbaas-operator", "kube-green"]
+    for obj in (added.pipelinerun, *added.taskruns.values()):
+        validate_object(obj)
+
+    removed = run_pipeline(
+        "iib-rm",
+        params={
+            "operators": ["kube-green"],
+            "from-index": index,
+            "binary-image": "scratch",
+            "request-id": "2",
+        },
+        workspaces={"steps-config": index_setup["config"]},
+        runs_dir=runs,
+    )
+    assert removed.succeeded, removed.message
+    catalog = extract_index_catalog(removed.results["IMAGE_URL"], index_setup["root"] / "catalog-2")
+    assert sorted(p.name for p in catalog.iterdir()) == ["dbaas-operator"]
+
+
+def test_a_failing_add_fails_the_run_with_the_steps_error_and_pushes_nothing(index_setup: dict) -> None:
+    images: Path = index_setup["images"]
+    before = sorted(p.name for p in images.iterdir())
+    result = run_pipeline(
+        "iib-add",
+        params={
+            "bundles": [f"oci:{images}/no-such-bundle:v1"],
+            "binary-image": "scratch",
+            "add-arches": ["amd64"],
+            "request-id": "3",
+        },
+        workspaces={"steps-config": index_setup["config"]},
+        runs_dir=index_setup["root"] / "runs",
+    )
+    assert result.reason == "Failed"
+    add = result.taskruns["add"]["status"]["conditions"][0]
+    assert add["reason"] == "Failed"
+    assert "error:" in add["message"]
+    assert "add: error:" in result.message
+    assert sorted(p.name for p in images.iterdir()) == before
