@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-AREAS = ["cli", "catalog", "ops", "images", "steps", "api"]
+AREAS = ["cli", "catalog", "ops", "images", "steps", "api", "runner"]
 
 
 def main(argv: list[str]) -> int:

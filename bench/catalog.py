@@ -4,7 +4,8 @@ Every measurement runs in a fresh Python process that reports its own wall time,
 machine is shared: wall time includes waiting for a core) and peak RSS (``ru_maxrss``), so one
 phase's memory never hides in another's. Catalogs: the real
 ``community-v4.20`` (YAML, csv.metadata style) and the generated production-size catalog of
-:mod:`bench.gen_catalog` (JSON, olm.bundle.object style, 400+ packages, 8,000+ bundles).
+:mod:`bench.gen_catalog` (JSON, olm.bundle.object style, 400+ packages, 8,000+ bundles), and the real
+large catalog of ``../shared/perfdata`` (:mod:`bench.real_catalog`; skipped where it is absent).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 from bench.gen_catalog import generated_catalog
+from bench.real_catalog import ARCHIVE, real_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMUNITY = ROOT.parent / "shared" / "testdata" / "catalogs" / "community-v4.20"
@@ -90,4 +92,11 @@ def run() -> list[dict]:
             rows.append(_measure(label, root, phase))
     if COMMUNITY.is_dir():
         rows.append(_measure("community-v4.20", COMMUNITY, "write-yaml"))
+    real = real_catalog()
+    if real is None:
+        rows.append({"name": "validate real (perfdata)", "skipped": f"{ARCHIVE} is absent"})
+    else:
+        # opm v1.73.0 on it, on this machine kind: 39 to 70 s and 2.3 GB (../shared/perfdata/README.md).
+        row = _measure("real (perfdata, 809 packages)", real, "validate")
+        rows.append({**row, "target_s": 6, "target_mb": 600})
     return rows

@@ -1,99 +1,133 @@
-"""Benchmark of the step commands: ``iib-step add`` of one bundle to an index image holding the
-generated 8,000-bundle catalog (``bench.gen_catalog.generated_catalog()``), from resolving the
-images to the pushed manifest list, 4 architectures, on a local docker-registry.
+"""Benchmark of the step commands on the generated 8,000-bundle catalog
+(``bench.gen_catalog.generated_catalog()``), 4 architectures, a local docker-registry: each request
+from resolving the images to the pushed manifest list.
 
-Rows: seeding the from_index (not part of the add), the add with our stable layer groups (only the
-changed group is packed and uploaded), and the same add on an index laid out as one catalog layer
-(IIB's layout, every package recompressed and re-uploaded), for comparison.
+Indexes: ``iib`` holds the catalog as IIB lays it out (one catalog layer, no record); ``ours`` is
+what our ``rm`` of one package from ``iib`` pushes (stable layer groups and a validation record).
+Rows: add one bundle, rm one package and fbc-operations with one fragment on ``ours`` (the
+incremental path: only the touched layer group is read, validated, packed and uploaded), and the
+same add on ``iib`` (the full path: extract, load and validate everything, pack every group), which
+is what the incremental path is compared with.
+
+Every request runs in a fresh Python process that reports its own wall and CPU seconds (the machine
+is shared: wall includes waiting for a core), peak RSS, and bytes uploaded; ``process_s`` adds the
+interpreter start and imports, as a Tekton step pays them.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.gen_catalog import generated_catalog
-from bench.local_registry import cpu_seconds, start_registry
-from iib_steps.config import Settings
-from iib_steps.images.build import build_bundle_image
+from bench.local_registry import start_registry
+from iib_steps.images.build import build_bundle_image, build_index_image
+from iib_steps.images.layers import LayerSpec
 from iib_steps.images.registry import RegistryClient
 from iib_steps.images.retry import RetryPolicy
-from iib_steps.operations import add as add_op
-from iib_steps.operations.common import Context
-from iib_steps.operations.imaging import ImageIO
-from iib_steps.report import Reporter
 
 ARCHES = ("amd64", "arm64", "ppc64le", "s390x")
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT.parent / "shared" / "testdata" / "bundles" / "bpfman-operator-0.5.6"
 OCP = "v4.19"
+GROUPS = 64  # the default catalog_layer_groups
+INDEX_LABELS = {
+    "com.redhat.index.delivery.version": OCP,
+    "com.redhat.index.delivery.distribution_scope": "prod",
+}
+
+# One request in a fresh process: argv[1] is {"host", "work", "rid", "op", "request"}.
+_CHILD = r"""
+import json, resource, sys, time
+t_start = time.perf_counter()
+from pathlib import Path
+from iib_steps.config import Settings
+from iib_steps.images.registry import RegistryClient
+from iib_steps.images.retry import RetryPolicy
+from iib_steps.operations import add, fbc_operations, rm
+from iib_steps.operations.common import Context
+from iib_steps.operations.imaging import ImageIO
+from iib_steps.report import Reporter
+args = json.loads(sys.argv[1])
+host = args["host"]
+settings = Settings(registry=host, binary_image_config={"prod": {args["ocp"]: f"{host}/opm:{args['ocp']}"}},
+                    catalog_layer_groups=args["groups"], total_attempts=3, retry_delay=0.1)
+client = RegistryClient(auth=None, insecure=[host], retry=RetryPolicy(3, 0.1, 1))
+ctx = Context.create(settings, Reporter(None, None), request_id=args["rid"], workdir=Path(args["work"]),
+                     images=ImageIO(settings, client))
+ops = {"add": (add.run, add.AddRequest), "rm": (rm.run, rm.RmRequest),
+       "fbc-operations": (fbc_operations.run, fbc_operations.FbcRequest)}
+run, request = ops[args["op"]]
+u0 = resource.getrusage(resource.RUSAGE_SELF)
+t0 = time.perf_counter()
+data = run(ctx, request(**args["request"]))
+wall = time.perf_counter() - t0
+u1 = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({
+    "wall_s": round(wall, 2),
+    "cpu_s": round(u1.ru_utime + u1.ru_stime - u0.ru_utime - u0.ru_stime, 2),
+    "process_s": round(time.perf_counter() - t_start, 2),
+    "peak_rss_mb": round(u1.ru_maxrss / 1024),
+    "uploaded_mb": round(client.bytes_uploaded / 2**20, 2),
+    "arches": len(data["arches"]),
+    "index_image": data["index_image"],
+}))
+"""
 
 
-def _rss_mb() -> int:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-
-
-def _settings(host: str, groups: int) -> Settings:
-    return Settings(
-        registry=host,
-        binary_image_config={"prod": {OCP: f"{host}/opm:{OCP}"}},
-        catalog_layer_groups=groups,
-        total_attempts=3,
-        retry_delay=0.1,
+def _request(host: str, tmp: Path, rid: str, op: str, request: dict) -> dict:
+    args = {"host": host, "work": str(tmp / f"work-{rid}"), "rid": rid, "op": op, "request": request,
+            "ocp": OCP, "groups": GROUPS}  # fmt: skip
+    env = {**os.environ, "IIB_INSECURE_REGISTRIES": host}
+    run = subprocess.run(
+        [sys.executable, "-c", _CHILD, json.dumps(args)], capture_output=True, text=True, cwd=ROOT, env=env
     )
+    if run.returncode != 0:
+        raise RuntimeError(f"{op} failed: {run.stderr.strip()[-2000:]}")
+    row = json.loads(run.stdout.strip().splitlines()[-1])
+    path = [line for line in run.stderr.splitlines() if line.startswith("from_index ")]
+    row["path"] = "incremental" if any("record matches" in line for line in path) else "full"
+    return row
 
 
-def _seed(
-    images: ImageIO, settings: Settings, catalog: Path, host: str, tag: str, tmp: Path
-) -> tuple[float, int]:
-    """Push the from_index laid out as ``settings`` says; returns (seconds, bytes uploaded)."""
-    before = images.client.bytes_uploaded
+def _seed_iib(client: RegistryClient, host: str, catalog: Path, tmp: Path) -> dict:
+    """The catalog as IIB pushes it: the binary image plus one layer holding all of /configs."""
     started = time.perf_counter()
-    images.build_index(
-        binary_resolved=images.inspect(f"{host}/opm:{OCP}").resolved,
-        configs=catalog,
-        groups=settings.catalog_layer_groups,
-        arches=ARCHES,
-        labels={
-            "operators.operatorframework.io.index.configs.v1": "/configs",
-            "com.redhat.index.delivery.version": OCP,
-            "com.redhat.index.delivery.distribution_scope": "prod",
-        },
-        outputs=[f"{host}/index:{tag}"],
-        work_dir=tmp,
+    build_index_image(
+        f"{host}/opm:{OCP}",
+        [LayerSpec.directory(catalog, "/configs")],
+        [f"{host}/index:iib"],
+        labels=INDEX_LABELS,
+        client=client,
+        work_dir=tmp / "seed",
     )
-    return time.perf_counter() - started, images.client.bytes_uploaded - before
+    return {"wall_s": round(time.perf_counter() - started, 2)}
 
 
-def _add(
-    settings: Settings, client: RegistryClient, host: str, tag: str, bundle: str, rid: str, tmp: Path
-) -> dict:
-    reporter = Reporter(None, None)
-    ctx = Context.create(
-        settings, reporter, request_id=rid, workdir=tmp / f"work-{rid}", images=ImageIO(settings, client)
+def _fragment(client: RegistryClient, host: str, catalog: Path, package: str, tmp: Path) -> str:
+    """An FBC fragment image holding one package of the catalog."""
+    ref = f"{host}/fragment:{package}"
+    build_index_image(
+        f"{host}/opm:{OCP}",
+        [LayerSpec.directory(catalog, "/configs", include=[package])],
+        [ref],
+        labels=INDEX_LABELS,
+        client=client,
+        work_dir=tmp / "fragment",
     )
-    before = client.bytes_uploaded
-    started, cpu = time.perf_counter(), cpu_seconds()
-    data = add_op.run(ctx, add_op.AddRequest(bundles=[bundle], from_index=f"{host}/index:{tag}"))
-    wall = time.perf_counter() - started
-    return {
-        "wall_s": round(wall, 2),
-        "cpu_s": round(cpu_seconds() - cpu, 2),
-        "uploaded_mb": round((client.bytes_uploaded - before) / 2**20, 2),
-        "max_rss_mb": _rss_mb(),
-        "arches": len(data["arches"]),
-        "index_image": data["index_image"],
-    }
+    return ref
 
 
 def run() -> list[dict]:
     from tests.iib_steps.images.conftest import make_binary_image
 
     catalog = generated_catalog()
-    packages = sum(1 for p in catalog.iterdir() if p.is_dir())
+    packages = sorted(p.name for p in catalog.iterdir() if p.is_dir())
     size_mb = round(sum(p.stat().st_size for p in catalog.rglob("*") if p.is_file()) / 2**20)
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-steps-") as tmp_s:
@@ -105,21 +139,27 @@ def run() -> list[dict]:
             make_binary_image(f"{host}/opm:{OCP}", tmp / "bin", client, arches=ARCHES)
             bundle = f"{host}/bpfman-operator-bundle:v0.5.6"
             build_bundle_image(BUNDLE, [bundle], client=client)
-            for groups, name in (
-                (16, "add 1 bundle, 16 layer groups"),
-                (1, "add 1 bundle, 1 catalog layer (IIB)"),
-            ):
-                settings = _settings(host, groups)
-                seed_s, seed_bytes = _seed(
-                    ImageIO(settings, client), settings, catalog, host, f"g{groups}", tmp
-                )
-                rows.append(
-                    {"name": f"seed from_index ({groups} layer group(s))", "packages": packages,
-                     "catalog_mb": size_mb, "wall_s": round(seed_s, 2),
-                     "uploaded_mb": round(seed_bytes / 2**20, 1)}
-                )  # fmt: skip
-                row = _add(settings, client, host, f"g{groups}", bundle, f"bench-{groups}", tmp)
-                rows.append({"name": name, **row, "target_s": 10})
+            fragment = _fragment(client, host, catalog, packages[1], tmp)
+            seed = _seed_iib(client, host, catalog, tmp)
+            rows.append({"name": "seed from_index in IIB's layout (1 catalog layer)",
+                         "packages": len(packages), "catalog_mb": size_mb, **seed})  # fmt: skip
+            iib = f"{host}/index:iib"
+            ours_row = _request(host, tmp, "ours", "rm", {"operators": [packages[0]], "from_index": iib})
+            ours = ours_row.pop("index_image")
+            rows.append({"name": "rm 1 package, IIB's layout (full path; gives the index built here)",
+                         **ours_row})  # fmt: skip
+            cases = [
+                ("add 1 bundle, index built here", "add", {"bundles": [bundle], "from_index": ours}, 1),
+                ("rm 1 package, index built here", "rm", {"operators": [packages[2]], "from_index": ours}, 1),
+                ("fbc-operations 1 fragment, index built here", "fbc-operations",
+                 {"fbc_fragment": fragment, "from_index": ours}, 1),
+                ("add 1 bundle, IIB's layout (1 catalog layer)", "add",
+                 {"bundles": [bundle], "from_index": iib}, 3),
+            ]  # fmt: skip
+            for i, (name, op, request, target) in enumerate(cases):
+                row = _request(host, tmp, f"bench-{i}", op, request)
+                row.pop("index_image")
+                rows.append({"name": name, **row, "target_s": target})
         finally:
             proc.terminate()
             proc.wait(10)

@@ -102,6 +102,7 @@ class Deprecation:
     package: str
     entries: list[DeprecationEntry] = field(default_factory=list)
     schema: str = SCHEMA_DEPRECATIONS
+    entries_null: bool = False  # "entries" was null or absent: opm writes an empty list back as null
 
 
 @dataclass(slots=True)

@@ -140,11 +140,8 @@ def _go_key(key: Any) -> str:
 
 
 def _construct_mapping(loader: GoYamlLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    loader.flatten_mapping(node)
     out: dict[str, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        out[_go_key(key)] = loader.construct_object(value_node, deep=True)
+    _fill_mapping(loader, node, out)  # go-yaml's merge keys, not PyYAML's
     return out
 
 
@@ -214,7 +211,52 @@ def _value(loader: GoYamlLoader, node: yaml.Node) -> Any:
         return [_value(loader, n) for n in node.value]
     if node.tag != _MAP_TAG:  # explicitly tagged (!!omap, custom tags): PyYAML's constructors
         return loader.construct_object(node, deep=True)
-    return {_go_key(_value(loader, k)): _value(loader, v) for k, v in node.value}
+    out: dict[str, Any] = {}
+    _fill_mapping(loader, node, out)
+    return out
+
+
+class GoYamlError(yaml.YAMLError):
+    """An error go-yaml raises while decoding (printed as ``yaml: <problem>``, without a line)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_MERGE_NEEDS_MAP = "map merge requires map or sequence of maps as the value"
+
+
+def _is_merge_key(node: yaml.Node) -> bool:
+    """go-yaml v2's ``isMerge``: a plain ``<<`` (quoted is an ordinary key) or one tagged ``!!merge``."""
+    if type(node) is not yaml.ScalarNode or node.value != "<<":
+        return False
+    return node.tag == _MERGE_TAG or (not node.style and node.tag == _STR_TAG)
+
+
+def _fill_mapping(loader: GoYamlLoader, node: yaml.MappingNode, out: dict[str, Any]) -> None:
+    """go-yaml v2's ``mapping``: pairs set in order, a merge key merging in where it stands (so it
+    overrides the keys before it and the keys after it override it)."""
+    for key_node, value_node in node.value:
+        if _is_merge_key(key_node):
+            _merge(loader, value_node, out)
+            continue
+        out[_go_key(_value(loader, key_node))] = _value(loader, value_node)
+
+
+def _merge(loader: GoYamlLoader, node: yaml.Node, out: dict[str, Any]) -> None:
+    """go-yaml v2's ``merge``: a mapping (or an alias of one), or a sequence of them merged from the
+    last to the first, so that earlier ones win."""
+    if type(node) is yaml.MappingNode:
+        _fill_mapping(loader, node, out)
+        return
+    if type(node) is not yaml.SequenceNode:
+        raise GoYamlError(_MERGE_NEEDS_MAP)
+    for child in reversed(node.value):
+        if type(child) is not yaml.MappingNode:
+            raise GoYamlError(_MERGE_NEEDS_MAP)
+        _fill_mapping(loader, child, out)
 
 
 def load_one(text: str | bytes) -> Any:

@@ -17,6 +17,8 @@ import binascii
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +26,22 @@ import orjson
 import yaml
 
 from catalog import declcfg as d
+from catalog.decode_errors import (
+    EMPTY_BLOB,
+    EMPTY_YAML_DOCUMENT,
+    UNMARSHALING,
+    YAML_TO_JSON,
+    DecodeFailure,
+    go_yaml_error,
+    json_stream_error,
+    non_object_error,
+)
 from catalog.errors import CatalogError
 from catalog.goyaml import load_one
 from catalog.indexignore import INDEXIGNORE, IgnoreMatcher
 from catalog.jsonutil import MISSING, compact, go_fields, go_type_text, go_value_text, normalize
 
-__all__ = ["load_bytes", "load_documents", "load_file", "load_fs", "parse_documents"]
+__all__ = ["load_bytes", "load_documents", "load_file", "load_fs", "parse_documents", "shared_values"]
 
 _BLOB_BOUNDARY = re.compile(rb"\}[ \t\r]*\n[ \t\r\n]*\{")
 _SNIFF = 4096
@@ -95,10 +107,15 @@ def _go_int(text: str) -> int | float:
     return -0.0 if text == "-0" else int(text)
 
 
+def _no_constant(text: str) -> Any:
+    """NaN and Infinity are no JSON to Go: a syntax error there (reported in Go's words)."""
+    raise json.JSONDecodeError(f"invalid literal {text}", text, 0)
+
+
 def _json_stream_slow(data: bytes, name: str) -> list[Any]:
     """Decode a JSON stream blob by blob; on failure fall back to YAML as apimachinery does."""
     text = data.decode("utf-8", errors="replace")
-    decoder = json.JSONDecoder(parse_int=_go_int)
+    decoder = json.JSONDecoder(parse_int=_go_int, parse_constant=_no_constant)
     docs: list[Any] = []
     pos = 0
     n = len(text)
@@ -116,13 +133,19 @@ def _json_stream_slow(data: bytes, name: str) -> list[Any]:
                 nl = rest.find("\n")
                 rest = rest[nl + 1 :] if nl != -1 and not rest[:nl].strip() else rest
                 try:
-                    return docs + _yaml_stream(rest.encode(), name)
+                    yaml_docs = _yaml_stream(rest.encode(), name)
+                    if not (yaml_docs and isinstance(yaml_docs[0], DecodeFailure)):
+                        return docs + yaml_docs
                 except CatalogError:
                     pass
             where = f"{name}: " if name else ""
+            go_text = json_stream_error(data)  # Go's words, where its scanner agrees
             raise CatalogError(
-                f"{where}invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+                where + (go_text or f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
             ) from None
+        if type(value) is not dict and value is not None:  # opm stops at a blob that is no object
+            where = f"{name}: " if name else ""
+            return [*docs, DecodeFailure(where + non_object_error(value, from_yaml=False))]
         docs.append(value)
         pos = end
 
@@ -159,24 +182,31 @@ def _yaml_stream(data: bytes, name: str) -> list[Any]:
         chunks = [data] if data else []
     else:
         chunks = _split_yaml(data)
-    out = []
+    out: list[Any] = []
+    where = f"{name}: " if name else ""
     for chunk in chunks:
+        # A document opm cannot decode ends the file there, as a DecodeFailure (decode_errors).
         try:
-            out.append(load_one(chunk))
+            doc = load_one(chunk)
         except yaml.YAMLError as exc:
-            where = f"{name}: " if name else ""
-            raise CatalogError(f"{where}error converting YAML to JSON: {_yaml_error_text(exc)}") from None
+            out.append(DecodeFailure(f"{where}{YAML_TO_JSON}{go_yaml_error(exc, chunk)}"))
+            break
         except ValueError as exc:
-            raise CatalogError(f"error converting YAML to JSON: {exc}") from None
+            out.append(DecodeFailure(f"{where}{YAML_TO_JSON}{exc}"))
+            break
+        if type(doc) is not dict:
+            if doc is None:
+                out.append(EMPTY_YAML_DOCUMENT)
+                continue
+            out.append(DecodeFailure(where + non_object_error(doc, from_yaml=True)))
+            break
+        try:
+            _meta_keys(doc)
+        except CatalogError as exc:
+            out.append(DecodeFailure(f"{where}{UNMARSHALING}{exc}"))
+            break
+        out.append(doc)
     return out
-
-
-def _yaml_error_text(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    if mark is not None:
-        return f"yaml: line {mark.line + 1}: {problem}"
-    return f"yaml: {problem}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -267,12 +297,47 @@ def _list(fields: dict[str, Any], key: str, struct: str, path: list[str], gotype
 _PROPERTY_FIELDS = frozenset(("type", "value"))
 
 
+class _Shared:
+    """Property values met more than once in one :func:`load_fs`, kept once.
+
+    Real catalogs repeat themselves (the same bundle in the catalog of every OpenShift version): on
+    the 570 MB perfdata catalog three quarters of the ``olm.bundle.object`` and ``olm.csv.metadata``
+    bytes are repeats. A repeated value is the same object, normalized once (property values are
+    never changed in place once loaded). Keys: the payload text of a one-string object, else the
+    value's parsed JSON as orjson writes it back (equal text means equal parsed values).
+    """
+
+    def __init__(self) -> None:
+        self.by_text: dict[tuple[str, int, str, str], Any] = {}
+        self.by_json: dict[bytes, Any] = {}
+
+    def one_string(self, value: dict[str, str], key: str, text: str) -> Any:
+        # Found by length and ends (hashing every payload in full would cost more than it saves),
+        # then compared in full: only an equal text is shared.
+        found = self.by_text.setdefault((key, len(text), text[:64], text[-64:]), value)
+        return found if found is value or found[key] == text else value
+
+    def normalized(self, value: Any) -> Any:
+        try:
+            key = orjson.dumps(value)
+        except orjson.JSONEncodeError:  # not plain JSON (from YAML): normalize says what is wrong
+            return normalize(value)
+        found = self.by_json.get(key)
+        if found is None:
+            found = self.by_json[key] = normalize(value)
+        return found
+
+
+_shared: _Shared | None = None
+
+
 def _properties(fields: dict[str, Any], struct: str) -> list[d.Property]:
     raw = _list(fields, "properties", struct, [], "[]property.Property")
     if not raw:
         return []
     out = []
     prop = d.Property
+    shared = _shared
     for item in raw:
         if type(item) is dict and item.keys() <= _PROPERTY_FIELDS:
             typ = item.get("type")
@@ -281,9 +346,13 @@ def _properties(fields: dict[str, Any], struct: str) -> list[d.Property]:
                 tv = type(value)
                 if tv is dict and len(value) == 1:
                     # {"data": "<base64>"} and the like: nothing to sort or convert
-                    for v in value.values():
+                    for k, v in value.items():
                         if type(v) is not str:
-                            value = normalize(value)
+                            value = normalize(value) if shared is None else shared.normalized(value)
+                        elif shared is not None and len(v) > 256:
+                            value = shared.one_string(value, k, v)
+                elif tv is dict and shared is not None and len(value) > 4:  # big ones: csv.metadata
+                    value = shared.normalized(value)
                 elif not (tv is str or value is None or value is MISSING):
                     value = normalize(value)
                 out.append(prop(typ, value))
@@ -477,7 +546,9 @@ def _deprecation(obj: dict[str, Any]) -> d.Deprecation:
     dep = d.Deprecation(
         package=_str(f, "package", "Deprecation", []), schema=_str(f, "schema", "Deprecation", [])
     )
-    for item in _list(f, "entries", "Deprecation", [], "[]declcfg.DeprecationEntry") or ():
+    raw_entries = _list(f, "entries", "Deprecation", [], "[]declcfg.DeprecationEntry")
+    dep.entries_null = raw_entries is None
+    for item in raw_entries or ():
         if item is None:
             dep.entries.append(d.DeprecationEntry(d.PackageScopedReference(""), ""))
             continue
@@ -511,10 +582,13 @@ def _blob_text(obj: Any) -> str:
 def add_document(cfg: d.DeclarativeConfig, obj: Any, *, check_objects: bool = True) -> None:
     """Add one parsed document to ``cfg`` as opm's ``fbcBuilder.addMeta`` does (raises CatalogError)."""
     if type(obj) is not dict:
-        if obj is None:
+        if isinstance(obj, DecodeFailure):
+            raise CatalogError(obj.message)
+        if obj is EMPTY_YAML_DOCUMENT:
+            raise CatalogError(EMPTY_BLOB)
+        if obj is None:  # a JSON null: the blob Go re-encodes is "null\n"
             raise CatalogError("object 'null\n' is missing root schema field")
-        kind = _JSON_KIND.get(type(obj), "number")
-        raise CatalogError(f"json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}")
+        raise CatalogError(non_object_error(obj, from_yaml=False))
     schema, package, name = _meta_keys(obj)
     try:
         if schema == d.SCHEMA_BUNDLE:
@@ -541,8 +615,8 @@ def add_document(cfg: d.DeclarativeConfig, obj: Any, *, check_objects: bool = Tr
             raise CatalogError(f"object '{_blob_text(obj)}' is missing root schema field")
         else:
             cfg.others.append(d.Meta(schema=schema, package=package, name=name, blob=normalize(obj)))
-    except ValueError as exc:  # NaN / Inf: Go's encoder refuses them
-        raise CatalogError(str(exc)) from None
+    except ValueError as exc:  # NaN / Inf (only YAML has them): sigs.k8s.io/yaml's json.Marshal refuses them
+        raise CatalogError(f"{YAML_TO_JSON}{exc}") from None
     except TypeError as exc:  # a YAML value JSON has no form for (e.g. a set)
         raise CatalogError(f"error converting YAML to JSON: {exc}") from None
 
@@ -609,11 +683,25 @@ def catalog_files(root: Path | str) -> list[Path]:
 def load_fs(root: Path | str, *, check_objects: bool = True) -> d.DeclarativeConfig:
     """Load every blob of a catalog directory (opm's ``declcfg.LoadFS``), raising CatalogError."""
     cfg = d.DeclarativeConfig()
-    for path in catalog_files(root):
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CatalogError(f"read {path}: {exc.strerror}") from None
-        for obj in parse_documents(data, str(path)):
-            add_document(cfg, obj, check_objects=check_objects)
+    with shared_values():
+        for path in catalog_files(root):
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise CatalogError(f"read {path}: {exc.strerror}") from None
+            for obj in parse_documents(data, str(path)):
+                add_document(cfg, obj, check_objects=check_objects)
     return cfg
+
+
+@contextmanager
+def shared_values() -> Iterator[None]:
+    """Within the block, repeated property values loaded are one object (see :class:`_Shared`)."""
+    global _shared
+    outer = _shared
+    if outer is None:
+        _shared = _Shared()
+    try:
+        yield
+    finally:
+        _shared = outer

@@ -455,6 +455,26 @@ class Properties:
     others: list[Property] = field(default_factory=list)
 
 
+# Loading shares repeated values (catalog.load._Shared): a value object checked once needs no second
+# check. Entries hold the value itself, so an id is never reused while it is cached; bounded.
+_CHECKED: dict[tuple[int, str], tuple[Any, str | None]] = {}
+_CHECKED_MAX = 4096
+
+
+def _checked(type_: str, value: Any) -> str | None:
+    if value.__class__ is not dict:
+        return check_value(type_, value)
+    key = (id(value), type_)
+    hit = _CHECKED.get(key)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    err = check_value(type_, value)
+    if len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.clear()
+    _CHECKED[key] = (value, err)
+    return err
+
+
 def parse_properties(props: list[Property]) -> Properties:
     """Read every property by type; raise :class:`PropertyParseError` on the first bad value."""
     out = Properties()
@@ -484,7 +504,7 @@ def parse_properties(props: list[Property]) -> Properties:
                 if _STR_OR_NONE.issuperset((n.__class__, rng.__class__)):
                     out.packages_required.append(PackageRequired(n or "", rng or ""))
                     continue
-        err = check_value(t, v)
+        err = _checked(t, v)
         if err is not None:
             raise PropertyParseError(i, t, err)
         if t == PROP_PACKAGE:

@@ -93,7 +93,9 @@ def blob_dict(blob: Any) -> dict[str, Any]:
             if e.reference.name:
                 ref["name"] = e.reference.name
             entries.append({"reference": ref, "message": e.message})
-        return {"schema": blob.schema, "package": blob.package, "entries": entries}
+        # Go's nil slice (no "omitempty"): a null or missing list stays null while it is empty.
+        written = None if blob.entries_null and not entries else entries
+        return {"schema": blob.schema, "package": blob.package, "entries": written}
     if isinstance(blob, d.Meta):
         return blob.blob
     raise TypeError(f"not a catalog blob: {type(blob).__name__}")

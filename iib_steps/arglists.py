@@ -43,13 +43,3 @@ def spread_list_options(args: Sequence[str], options: Iterable[str]) -> list[str
             current = None
             out.append(arg)
     return out
-
-
-def normalise_argv(group: Any, args: Sequence[str]) -> list[str]:
-    """``args`` of ``iib-step`` with the list options of its step command spread (others untouched)."""
-    if not args:
-        return list(args)
-    command = group.get_command(None, args[0])
-    if command is None or hasattr(command, "commands"):  # unknown, or a group such as ``catalog``
-        return list(args)
-    return [args[0], *spread_list_options(args[1:], list_options(command))]

@@ -38,6 +38,9 @@ COMMANDS: dict[str, Lazy] = {
     "image": Lazy("iib_steps.commands.image_cmds:image_app", "Build bundle images, extract catalogs."),
     "tekton": Lazy("iib_steps.commands.tekton_cmds:tekton_app", "Run Pipelines and Tasks here; bundles."),
     "report": Lazy("iib_steps.commands.report_cmd:app:report", "Record a PipelineRun's outcome."),
+    "upload-artifact": Lazy(
+        "iib_steps.commands.report_cmd:app:upload-artifact", "Upload related or nested bundles."
+    ),
     "demo": Lazy("iib_steps.commands.demo_cmd:demo_app", "The whole product on this machine."),
 }
 
@@ -101,15 +104,24 @@ def _usage_line(exc: Any) -> str:
     return f"error: {text}{hint}"
 
 
+def spread_lists(args: list[str]) -> list[str]:
+    """A step's list options take every value up to the next option (Tekton array params), see
+    :mod:`iib_steps.arglists`; other commands' arguments are left alone."""
+    if not args or args[0] not in COMMANDS or not COMMANDS[args[0]].target.startswith(_STEPS + ":"):
+        return args
+    from iib_steps.arglists import list_options, spread_list_options
+
+    command = main_group.get_command(None, args[0])
+    return [args[0], *spread_list_options(args[1:], list_options(command))]
+
+
 def app(argv: list[str] | None = None) -> None:
     """Run the CLI: usage mistakes exit 2, bad input and failed operations exit 1, each with one line."""
     from catalog.errors import CatalogError
     from iib_steps.errors import StepError
 
+    args = spread_lists(list(sys.argv[1:] if argv is None else argv))
     try:
-        from iib_steps.arglists import normalise_argv
-
-        args = normalise_argv(main_group, sys.argv[1:] if argv is None else argv)
         rc = main_group.main(args=args, prog_name="iib-step", standalone_mode=False)
     except (CatalogError, StepError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__

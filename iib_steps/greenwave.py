@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from iib_steps import tracing
 from iib_steps.errors import StepError
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,8 @@ def gate_bundles(
         payload = {**config, "subject_identifier": koji_build_nvr(bundle, labels)}
         log.debug("Querying Greenwave with %s", payload)
         try:
-            response = http.post(endpoint, json=payload, timeout=timeout)
+            headers = tracing.current_headers() if tracing.enabled() else {}
+            response = http.post(endpoint, json=payload, timeout=timeout, headers=headers)
         except requests.RequestException as exc:
             raise StepError(f"Gating check failed for {bundle}: {exc}") from None
         try:

@@ -11,6 +11,7 @@ any 4xx is final. ``400 A complete request cannot change states`` means the requ
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -90,7 +91,16 @@ class Reporter:
             _log(f"[{body.get('state', '')}] {body['state_reason']}")
         if not self.enabled:
             return
-        target = f"{self.url}/builds/{self.request_id}"
+        self._send("PATCH", "", data=json.dumps(body).encode(), what="the update")
+
+    def upload(self, artifact: str, data: bytes) -> None:
+        """PUT a file of the request (``related_bundles``, ``nested-bundles``) to the status API."""
+        if self.enabled:
+            self._send("PUT", f"/{artifact}", data=data, what=f"the {artifact} upload")
+
+    def _send(self, method: str, path: str, *, data: bytes, what: str) -> None:
+        """One call to ``<url>/builds/<id><path>``: 5xx and dropped connections retried, 4xx final."""
+        target = f"{self.url}/builds/{self.request_id}{path}"
         headers = {"Content-Type": "application/json"}
         if tracing.enabled():
             headers.update(tracing.current_headers())  # the step's span is the parent of the API's
@@ -100,7 +110,9 @@ class Reporter:
         last = ""
         for attempt in range(1, self.attempts + 1):
             try:
-                response = self._http().patch(target, json=body, headers=headers, timeout=self.timeout)
+                response = self._http().request(
+                    method, target, data=data, headers=headers, timeout=self.timeout
+                )
             except requests.RequestException as exc:
                 if unknown_host(exc):  # not transient: retrying cannot help
                     raise StepError(
@@ -116,7 +128,7 @@ class Reporter:
                         _log(f"the request {self.request_id} is already final; ignoring: {message}")
                         return
                     raise StepError(
-                        f"the status API refused the update of request {self.request_id} "
+                        f"the status API refused {what} of request {self.request_id} "
                         f"({response.status_code}): {message}"
                     )
                 last = f"the status API answered {response.status_code}: {message}"

@@ -104,4 +104,5 @@ def step_span(name: str, attributes: Mapping[str, Any] | None = None) -> Iterato
         with tracer.start_as_current_span(name, context=_env_context(), attributes=attrs) as span:
             yield span
     finally:
-        _provider.force_flush()
+        # A collector that is down costs the step at most this long; spans are then dropped (logged).
+        _provider.force_flush(timeout_millis=10_000)

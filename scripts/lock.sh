@@ -7,7 +7,8 @@
 #   requirements-build.lock  pyproject's [build-system] requires (setuptools): what the step
 #                          image's build stage builds the project's wheel with (Containerfile)
 #
-# The existing locks are the resolver's preferences, so a re-lock only moves what it must. uv
+# The existing locks are the resolver's preferences, so a re-lock only moves what it must
+# (`make lock UPGRADE=1` moves everything to the newest allowed; `UPGRADE=pkg1,pkg2` only those). uv
 # itself is pinned with hashes in scripts/lock/uv.txt and kept in .build/lock-tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,12 @@ if ! "$TOOLS/bin/uv" --version >/dev/null 2>&1; then
 fi
 UV="$TOOLS/bin/uv"
 common=(--generate-hashes --python-version 3.11 --custom-compile-command "make lock" -q)
+case "${UPGRADE:-}" in
+    "") ;;
+    1) common+=(--upgrade) ;;
+    *) IFS=, read -ra pkgs <<<"$UPGRADE"
+       for pkg in "${pkgs[@]}"; do common+=(--upgrade-package "$pkg"); done ;;
+esac
 echo "lock: requirements.lock (runtime)"
 "$UV" pip compile pyproject.toml "${common[@]}" -o requirements.lock
 echo "lock: requirements-dev.lock (runtime + dev extra)"

@@ -70,14 +70,15 @@ def create_app(
     settings = settings or load_settings()
     db = connect(settings.SQLALCHEMY_DATABASE_URI, settings.IIB_DB_POOL_SIZE)
     storage = storage_from_settings(settings)
+    messenger = messenger or Messenger(settings, db)
     ctx = AppContext(
         settings=settings,
         db=db,
         auth=Authenticator(settings, reviewer),
         storage=storage,
-        executor=executor or executor_from_settings(settings, db, storage),
+        executor=executor or executor_from_settings(settings, db, storage, messenger),
         metrics=Metrics(db),
-        messenger=messenger or Messenger(settings, db),
+        messenger=messenger,
     )
     api = Router(
         path="/api/v1",

@@ -15,6 +15,7 @@ import sys
 import typer
 
 from status_api import logs
+from status_api.executors.params import local_status_url
 from status_api.settings import SettingsError, load_settings
 
 cli = typer.Typer(add_completion=False, help=__doc__.splitlines()[0], no_args_is_help=False)
@@ -46,6 +47,8 @@ def serve(
     except SettingsError as exc:
         _fail(str(exc))
     logs.configure(log_level)
+    if settings.IIB_EXECUTOR == "local" and not settings.IIB_STATUS_API_URL:
+        os.environ["IIB_STATUS_API_URL"] = local_status_url(host, port)  # the steps report here
     if migrate:
         try:
             upgrade(settings.SQLALCHEMY_DATABASE_URI)

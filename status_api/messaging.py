@@ -73,6 +73,12 @@ def _request_rows(db: Database, ids: list[int]) -> list[Any]:
         return list(conn.execute(query).all())
 
 
+def _proton_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("proton") is not None
+
+
 @dataclass
 class _Pending:
     envelope: Envelope
@@ -91,6 +97,9 @@ class Messenger:
         self.enabled = wanted and bool(settings.IIB_MESSAGING_URLS)
         if wanted and not self.enabled:
             log.error('The "IIB_MESSAGING_URLS" must be set to send messages')
+        if self.enabled and sender is None and not _proton_installed():
+            log.error("Messages are configured but python-qpid-proton is not installed (the messaging extra)")
+            self.enabled = False
         if sender is None and self.enabled:
             tls = tls_files(
                 settings.IIB_MESSAGING_CERT, settings.IIB_MESSAGING_KEY, settings.IIB_MESSAGING_CA

@@ -192,7 +192,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     _check_executor(settings)
     from status_api.greenwave import check_config
 
-    check_config(settings.IIB_GREENWAVE_CONFIG)
+    check_config(settings.IIB_GREENWAVE_CONFIG, settings.IIB_USER_TO_QUEUE)
     from status_api.tracing import check
 
     check(settings, env)

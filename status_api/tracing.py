@@ -9,6 +9,7 @@ PipelineRun: annotation ``iib.tekton.dev/traceparent``, Pipeline param ``tracepa
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -39,12 +40,31 @@ def provider_for(settings: Settings, provider: Any = None) -> Any:
     return common.new_provider(os.environ["OTEL_SERVICE_NAME"])
 
 
-def with_trace_context(params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` plus the current span's ``traceparent`` (and ``tracestate``) when one is recording."""
+def with_trace_context(params: dict[str, Any], headers: Any = None) -> dict[str, Any]:
+    """``params`` plus the current span's ``traceparent`` (and ``tracestate``) when one is recording;
+    with tracing off, the caller's own ``traceparent`` header is passed on as IIB does."""
     carrier = common.current_headers()
+    if not carrier.get("traceparent") and headers is not None:
+        carrier = {k: headers[k] for k in ("traceparent", "tracestate") if headers.get(k)}
     if not carrier.get("traceparent"):
         return params
     return {**params, **carrier}
+
+
+def traced(submission: Any, headers: Any = None) -> Any:
+    """``submission`` with the trace context added to its params (see ``with_trace_context``)."""
+    params = with_trace_context(submission.params, headers)
+    return submission if params is submission.params else dataclasses.replace(submission, params=params)
+
+
+def pipelinerun_annotations(params: dict[str, Any]) -> dict[str, str]:
+    """For the executor: the PipelineRun annotation carrying a submission's trace context ({} if none).
+
+    The same value goes in the Pipeline param ``traceparent`` (``params["traceparent"]``), from which
+    the Tasks set every step's ``TRACEPARENT``.
+    """
+    value = params.get(PARAM)
+    return {ANNOTATION: value} if isinstance(value, str) and value else {}
 
 
 class TracingMiddleware:

@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.amqp_broker",
     "tests.fixtures.greenwave",
     "tests.fixtures.otlp",
+    "tests.fixtures.step_image",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -117,3 +117,44 @@ def report(
     )
     reporter.patch({"state": new_state, "state_reason": reason})
     typer.echo(f"request {request_id}: {new_state}: {reason}")
+
+
+ARTIFACTS = ("related_bundles", "nested-bundles")
+
+
+@app.command("upload-artifact")
+def upload_artifact(
+    kind: Annotated[str, typer.Option("--kind", help="related_bundles or nested-bundles.")],
+    file: Annotated[Path, typer.Option("--file", help="The JSON list the build step wrote.")],
+    request_id: Annotated[
+        str | None, typer.Option("--request-id", envvar=REQUEST_ID_ENV, help="IIB request id.")
+    ] = None,
+    status_api_url: Annotated[
+        str | None, typer.Option("--status-api-url", envvar=URL_ENV, help="e.g. http://h/api/v1.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar="IIB_STEPS_CONFIG", help="Settings file.")
+    ] = None,
+) -> None:
+    """Upload a file a build step wrote (related or nested bundles) to the status API, as IIB's worker
+    uploads it to S3; a file the step did not write (no related_bundles customization) is skipped."""
+    if kind not in ARTIFACTS:
+        raise StepError(f"--kind must be one of {', '.join(ARTIFACTS)}, not {kind!r}")
+    if not file.is_file():
+        typer.echo(f"{file} was not written by the build step: nothing to upload")
+        return
+    if not status_api_url or not request_id:
+        typer.echo(f"no status API URL or request id: {file} stays in the TaskRun's workspace")
+        return
+    settings = load_settings(config)
+    reporter = Reporter(
+        status_api_url,
+        request_id,
+        token=settings.status_api_token(),
+        attempts=settings.total_attempts,
+        delay=settings.retry_delay,
+        multiplier=settings.retry_multiplier,
+        timeout=settings.api_timeout,
+    )
+    reporter.upload(kind, file.read_bytes())
+    typer.echo(f"request {request_id}: uploaded {kind} ({file.stat().st_size} bytes)")

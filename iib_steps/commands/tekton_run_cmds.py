@@ -57,14 +57,15 @@ def _usage(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _image_map(items: list[str] | None) -> dict[str, str]:
+def _image_map(items: list[str] | None) -> dict[str, str] | None:
+    """``--image-map`` options; None without any (then IIB_RUNNER_IMAGE_MAP applies)."""
     out: dict[str, str] = {}
     for item in items or ():
         image, sep, local = item.partition("=")
         if not sep or not image or not local:
             _usage(f"--image-map {item!r} is not IMAGE=oci:PATH")
         out[image] = local
-    return out
+    return out or None
 
 
 def _printer(stream, with_task: bool):
@@ -246,5 +247,50 @@ def run_task_cmd(
         result.results,
         result.folder,
         result.taskrun,
+        output,
+    )
+
+
+@run_app.command("pipelinerun")
+def run_pipelinerun_cmd(
+    file: Annotated[Path, typer.Argument(help="a YAML file holding a tekton.dev/v1 PipelineRun")],
+    runtime: RuntimeOpt = "host",
+    runs_dir: RunsDirOpt = None,
+    output: OutputOpt = None,
+    secrets: SecretsOpt = None,
+    image_map: ImageMapOpt = None,
+    tasks_dir: TasksDirOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run a PipelineRun object as a cluster would run it; exit 1 when it fails."""
+    from iib_steps.tekton.runner import RunError, run_pipelinerun
+
+    if output not in (None, "json", "yaml"):
+        _usage(f"--output {output!r} is not json or yaml")
+    if runtime not in ("host", "container"):
+        _usage(f"--runtime {runtime!r} is not host or container")
+    cancel = _cancel_on_signals()
+    try:
+        result = run_pipelinerun(
+            file,
+            runtime=runtime,
+            runs_dir=runs_dir,
+            on_log=None if quiet else _printer(sys.stderr if output else sys.stdout, True),
+            cancel=cancel,
+            task_dirs=tasks_dir or (),
+            secrets_dir=secrets,
+            image_map=_image_map(image_map),
+        )
+    except RunError as exc:
+        _usage(str(exc))
+    _finish(
+        "PipelineRun",
+        result.name,
+        result.succeeded,
+        result.reason,
+        result.message,
+        result.results,
+        result.folder,
+        result.pipelinerun,
         output,
     )

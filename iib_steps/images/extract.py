@@ -27,6 +27,7 @@ from iib_steps.images.stores import LayoutStore
 
 CONFIGS_LABEL = "operators.operatorframework.io.index.configs.v1"
 WHITEOUT = ".wh."
+_TAR_BUFFER = 1024 * 1024  # tarfile's stream reads (10 KiB by default: many small calls)
 OPAQUE = ".wh..wh..opq"
 
 
@@ -91,7 +92,7 @@ def _extract_layer(fileobj: IO[bytes], overlay: _Overlay) -> str:
     new_seen: set[str] = set()
     links: list[tuple[Path, str]] = []
     try:
-        archive = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115  (closed below)
+        archive = tarfile.open(fileobj=stream, mode="r|", bufsize=_TAR_BUFFER)  # noqa: SIM115  (closed below)
     except tarfile.TarError as exc:
         raise StepError(f"a layer is not a readable tar archive: {exc}") from None
     with archive:

@@ -68,7 +68,12 @@ class Pusher:
         key = (target.store.name, desc.digest)
         if key in self._done:
             return
-        self._count(transfer_blob(src, target.store, desc))
+        if src.name == target.store.name:
+            # A layer of an image in the target repository itself (the previous index's catalog
+            # groups): the repository holds it by definition, no request needed.
+            self._count("present")
+        else:
+            self._count(transfer_blob(src, target.store, desc))
         self._done.add(key)
 
     def blob_from_file(self, target: Target, layer: LayerBlob, mount_from: Sequence[Store] = ()) -> None:

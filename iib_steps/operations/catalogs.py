@@ -1,4 +1,6 @@
-"""The catalog work of the operations, on :mod:`catalog` (load, render, ops, validate, write)."""
+"""The catalog work of the operations, on :mod:`catalog` (load, render, ops, validate, write).
+
+Everything is imported up front: a step pays imports at start, not in the middle of a request."""
 
 from __future__ import annotations
 
@@ -9,8 +11,21 @@ from typing import Any
 
 from catalog.declcfg import DeclarativeConfig, Deprecation
 from catalog.errors import CatalogError
-from catalog.load import add_document, catalog_files, load_documents, load_fs, parse_documents
-from catalog.ops.packages import OpResult
+from catalog.load import (
+    add_document,
+    catalog_files,
+    load_documents,
+    load_fs,
+    parse_documents,
+    shared_values,
+)
+from catalog.ops.add import BundleToAdd
+from catalog.ops.add import add_bundles as _add
+from catalog.ops.deprecate import deprecate_bundles as _deprecate
+from catalog.ops.graph import bundle_version
+from catalog.ops.packages import OpResult, commit, package_config
+from catalog.ops.remove import remove_packages as _remove
+from catalog.render import bundle_annotations, render_bundle_dir
 from catalog.validate import validate_config
 from catalog.write import write_fs
 from catalog.write import write_packages as _write_packages
@@ -31,17 +46,18 @@ def load_checked(configs: Path) -> tuple[DeclarativeConfig, bool]:
     cfg = DeclarativeConfig()
     pure = True
     try:
-        for path in catalog_files(configs):
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise CatalogError(f"read {path}: {exc.strerror}") from None
-            counts = _counts(cfg)
-            for obj in parse_documents(data, str(path)):
-                add_document(cfg, obj)
-            if pure:
-                rel = path.relative_to(configs).parts
-                pure = len(rel) > 1 and _only_package(cfg, counts, rel[0])
+        with shared_values():
+            for path in catalog_files(configs):
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    raise CatalogError(f"read {path}: {exc.strerror}") from None
+                counts = _counts(cfg)
+                for obj in parse_documents(data, str(path)):
+                    add_document(cfg, obj)
+                if pure:
+                    rel = path.relative_to(configs).parts
+                    pure = len(rel) > 1 and _only_package(cfg, counts, rel[0])
     except CatalogError as exc:
         raise StepError(f"the index image's catalog cannot be read: {exc}") from None
     return cfg, pure
@@ -109,8 +125,6 @@ def bundle_names_by_image(cfg: DeclarativeConfig) -> dict[str, str]:
 def render_bundle(bundle_dir: Path, image: str) -> Any:
     """A bundle image's files rendered as ``opm render <image>`` does, with its channels from the
     annotations (what the legacy add reads)."""
-    from catalog.ops.add import BundleToAdd
-    from catalog.render import bundle_annotations, render_bundle_dir
 
     try:
         bundle = render_bundle_dir(bundle_dir, image=image)
@@ -129,7 +143,6 @@ def packages_of(rendered: Sequence[Any]) -> set[str]:
 def add_bundles(
     cfg: DeclarativeConfig, rendered: Sequence[Any], mode: str, *, overwrite_latest: bool
 ) -> OpResult:
-    from catalog.ops.add import add_bundles as _add
 
     try:
         return _add(
@@ -146,7 +159,6 @@ def add_bundles(
 
 def deprecate_bundles(cfg: DeclarativeConfig, images: Sequence[str]) -> OpResult:
     """IIB's ``deprecatetruncate`` of the bundles with these images (by digest)."""
-    from catalog.ops.deprecate import deprecate_bundles as _deprecate
 
     try:
         return _deprecate(cfg, list(images), allow_package_removal=True)
@@ -155,7 +167,6 @@ def deprecate_bundles(cfg: DeclarativeConfig, images: Sequence[str]) -> OpResult
 
 
 def remove_packages(cfg: DeclarativeConfig, names: Sequence[str]) -> OpResult:
-    from catalog.ops.remove import remove_packages as _remove
 
     try:
         return _remove(cfg, list(names))
@@ -174,7 +185,6 @@ def add_deprecations(cfg: DeclarativeConfig, package: str, schema: Any) -> OpRes
     if len(blob.deprecations) != 1 or blob.package_names() != {package}:
         raise StepError(f"the deprecation schema must be one olm.deprecations blob for the package {package}")
     deprecation: Deprecation = blob.deprecations[0]
-    from catalog.ops.packages import commit, package_config
 
     part = package_config(cfg, package)
     part.deprecations = [deprecation]
@@ -187,7 +197,6 @@ def add_deprecations(cfg: DeclarativeConfig, package: str, schema: Any) -> OpRes
 def latest_per_package(cfg: DeclarativeConfig, images: Sequence[str]) -> list[str]:
     """Of the bundles with these images, the highest version in each package (deprecatetruncate
     cascades down the channel, so the highest is enough)."""
-    from catalog.ops.graph import bundle_version
 
     wanted = {digest_of(i) or i for i in images}
     best: dict[str, tuple[Any, str]] = {}

@@ -24,6 +24,7 @@ from iib_steps.images.inspect import ExistingLayer
 from iib_steps.operations import catalogs
 from iib_steps.operations.imaging import BuiltImage, ImageInfo, ImageIO
 from iib_steps.operations.index_source import IndexSource
+from iib_steps.operations.prepack import Prepacker
 from iib_steps.report import Reporter
 from iib_steps.results import request_json, write_json_file, write_results
 
@@ -254,6 +255,7 @@ def build_and_push_index(
     previous_index: str | None = None,
     kept_layers: Mapping[int, ExistingLayer] | None = None,
     validated: bool = False,
+    prepacked: Prepacker | None = None,
 ) -> BuiltImage:
     """Build the index image for every arch from the catalog at ``configs`` and push it under ``tags``.
 
@@ -272,6 +274,7 @@ def build_and_push_index(
         previous_index=previous_index,
         kept_layers=kept_layers,
         validated=validated,
+        prepacked=prepacked,
         work_dir=ctx.subdir("build"),
     )
     log(
@@ -377,6 +380,7 @@ def open_source(ctx: Context, prepared: Prepared, touched: Iterable[str] | None)
         ctx.subdir("configs"),
         ctx.settings.catalog_layer_groups,
         None if touched is None else set(touched),
+        prepack_dir=ctx.subdir("prepack"),
     )
 
 
@@ -413,7 +417,10 @@ def build_push_and_overwrite(
         previous_index=prepared.from_index.resolved if prepared.from_index and layout_kept else None,
         kept_layers=source.kept_layers() if source is not None else None,
         validated=validated and source is not None and source.pure,
+        prepacked=source.prepacker if source is not None and layout_kept else None,
     )
+    if source is not None and source.prepacker is not None:
+        source.prepacker.stop()
     if overwrite:
         overwrite_from_index(ctx, index or "", index_resolved or "", built, token)
     return index_results(ctx, prepared, built, from_index=index, overwritten=overwrite)

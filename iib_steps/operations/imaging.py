@@ -41,6 +41,7 @@ from iib_steps.images.layers import LayerBlob, LayerSpec, write_layer
 from iib_steps.images.manifests import Descriptor, ImageIndex, ImageManifest, Platform, RawManifest
 from iib_steps.images.push import Pusher, push_manifests, targets_for
 from iib_steps.images.registry import RegistryClient
+from iib_steps.operations.prepack import Prepacker
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,7 @@ class ImageIO:
         previous_index: str | None = None,
         kept_layers: Mapping[int, ExistingLayer] | None = None,
         validated: bool = False,
+        prepacked: Prepacker | None = None,
         work_dir: Path,
     ) -> BuiltImage:
         """Build and push the index image whose catalog is ``configs``, one layer per group.
@@ -280,16 +282,17 @@ class ImageIO:
         incremental path), ``configs`` holds only some groups: those are packed, and the groups of
         ``kept_layers`` are taken as they are. ``validated``: the whole catalog passed validation and
         is laid out one package per directory, so the image gets a validation record.
+        ``prepacked``: groups packed in the background, used for the groups no changed package is in.
         """
         present = partition([p.name for p in configs.iterdir()] if configs.is_dir() else [], groups)
+        dirty = set(partition(list(changed_packages), groups)) if changed_packages is not None else None
         reuse: dict[int, ExistingLayer] = {}
         if kept_layers is not None:
             clash = set(kept_layers) & set(present)
             if clash:
                 raise StepError(f"catalog layer group(s) {sorted(clash)} both kept and rebuilt")
             reuse = dict(kept_layers)
-        elif changed_packages is not None and previous_index:
-            dirty = set(partition(list(changed_packages), groups))
+        elif dirty is not None and previous_index:
             reuse = {
                 g: layer
                 for g, layer in self.previous_layers(previous_index, groups).items()
@@ -300,9 +303,10 @@ class ImageIO:
         layers: list[LayerBlob | ExistingLayer] = []
         layer_map: dict[int, str] = {}
         for group in sorted(set(present) | set(reuse)):
-            if group in reuse:
-                layer: LayerBlob | ExistingLayer = reuse[group]
-            else:
+            layer: LayerBlob | ExistingLayer | None = reuse.get(group)
+            if layer is None and prepacked is not None and dirty is not None and group not in dirty:
+                layer = prepacked.take(group, present[group])
+            if layer is None:
                 layer = write_layer(group_layer_spec(configs, present[group]), layer_dir)
             layers.append(layer)
             layer_map[group] = layer.diff_id

@@ -23,6 +23,7 @@ from iib_steps.errors import StepError
 from iib_steps.images.inspect import ExistingLayer
 from iib_steps.operations import catalogs
 from iib_steps.operations.imaging import ImageIO
+from iib_steps.operations.prepack import Prepacker
 
 
 def log(message: str) -> None:
@@ -41,6 +42,7 @@ class IndexSource:
     extracted: set[int] = field(default_factory=set)  # incremental: the groups under ``configs``
     layout_kept: bool = True  # ``configs`` is still laid out as it was extracted
     pure: bool = False  # one directory per package, each holding only that package's blobs
+    prepacker: Prepacker | None = None  # full path: the groups being packed in the background
 
     @property
     def incremental(self) -> bool:
@@ -48,9 +50,19 @@ class IndexSource:
 
     @classmethod
     def open(
-        cls, images: ImageIO, pull_spec: str | None, configs: Path, groups: int, touched: Iterable[str] | None
+        cls,
+        images: ImageIO,
+        pull_spec: str | None,
+        configs: Path,
+        groups: int,
+        touched: Iterable[str] | None,
+        prepack_dir: Path | None = None,
     ) -> IndexSource:
-        """Extract what the request needs; ``touched`` None means it may touch any package."""
+        """Extract what the request needs; ``touched`` None means it may touch any package.
+
+        ``prepack_dir``: on the full path from an index without layer groups, pack its groups there
+        in the background while the request goes on (:mod:`iib_steps.operations.prepack`).
+        """
         source = cls(images, pull_spec, configs, groups)
         if not pull_spec:
             return source
@@ -64,6 +76,8 @@ class IndexSource:
                 else "its validation record does not match its catalog layers"
             )
             source.fall_back(why)
+            if found is None and prepack_dir is not None:
+                source.start_prepacking(prepack_dir)
             return source
         source.layers = found.layers
         try:
@@ -84,6 +98,11 @@ class IndexSource:
         shutil.rmtree(self.configs)
         self.configs.mkdir(parents=True)
         self.images.extract_catalog(self.pull_spec, self.configs)
+
+    def start_prepacking(self, layer_dir: Path) -> None:
+        if self.configs.is_dir() and all(p.is_dir() for p in self.configs.iterdir()):
+            layer_dir.mkdir(parents=True, exist_ok=True)
+            self.prepacker = Prepacker(self.configs, self.groups, layer_dir)
 
     def ensure(self, packages: Iterable[str]) -> bool:
         """Incremental path: extract the groups holding ``packages`` not extracted yet; True if any."""

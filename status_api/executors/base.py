@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy import select
+
+from status_api.db import Database
+from status_api.models import requests
 from status_api.pipelinerun import RunOutcome
+
+if TYPE_CHECKING:
+    from status_api.builds import StateChange
+    from status_api.recording import Recorded
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,35 @@ class RunRef:
     namespace: str | None = None
 
 
+class Notifier(Protocol):
+    """Who hears of the state changes an executor makes itself (the AMQP messenger)."""
+
+    def on_recorded(self, recorded: Recorded) -> None: ...
+
+    def state_changed(self, change: StateChange | None, base_url: str | None) -> None: ...
+
+
+class Silent:
+    """A notifier that tells nobody."""
+
+    def on_recorded(self, recorded: Recorded) -> None:
+        return None
+
+    def state_changed(self, change: StateChange | None, base_url: str | None) -> None:
+        return None
+
+
+def run_ref(db: Database, request_id: int) -> RunRef:
+    """The PipelineRun recorded for a request (empty when none was)."""
+    with db.read() as conn:
+        row = conn.execute(
+            select(requests.c.pipelinerun_name, requests.c.pipelinerun_namespace).where(
+                requests.c.id == request_id
+            )
+        ).first()
+    return RunRef(row.pipelinerun_name, row.pipelinerun_namespace) if row else RunRef()
+
+
 class Executor(Protocol):
     def submit(self, submission: Submission) -> None:
         """Start the build; raise to have the request marked failed with a scheduling error."""
@@ -41,6 +78,9 @@ class Executor(Protocol):
 
     def recorded(self, outcome: RunOutcome, request_id: int) -> None:
         """A PipelineRun of ``request_id`` was recorded (from a watcher or a CloudEvent)."""
+
+    def running_log(self, request_id: int, run: RunRef) -> str | None:
+        """The log so far of a running request whose log is not stored yet, if this executor can tell."""
 
     def close(self) -> None:
         """Stop background work (the app is shutting down)."""
@@ -57,6 +97,9 @@ class NoopExecutor:
         return None
 
     def recorded(self, outcome: RunOutcome, request_id: int) -> None:
+        return None
+
+    def running_log(self, request_id: int, run: RunRef) -> str | None:
         return None
 
     def close(self) -> None:

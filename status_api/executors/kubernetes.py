@@ -22,7 +22,7 @@ from typing import Any
 
 from status_api.db import Database
 from status_api.errors import ApiError
-from status_api.executors.base import RunRef, Submission
+from status_api.executors.base import Notifier, RunRef, Silent, Submission
 from status_api.executors.params import (
     RunSettings,
     pipeline_name,
@@ -141,11 +141,13 @@ class KubernetesExecutor:
         storage: LocalStorage | S3Storage,
         api_client: Any = None,
         *,
+        notifier: Notifier | None = None,
         watch: bool | None = None,
         watch_timeout: int = 300,
     ) -> None:
         from kubernetes import client
 
+        self.notifier = notifier or Silent()
         if api_client is None:
             api_client = _default_api_client()
         self.settings = settings
@@ -205,12 +207,20 @@ class KubernetesExecutor:
             )
         except ApiException as exc:
             if exc.status != 409:
+                if secret is not None:  # no run will own it: do not leave the secrets behind
+                    self._delete_secret(secret["metadata"]["name"], where.namespace)
                 raise
             log.info("PipelineRun %s already exists; not creating it again", name)
             created = self.custom.get_namespaced_custom_object(GROUP, VERSION, where.namespace, PLURAL, name)
         if secret is not None:
             self._own_secret(secret["metadata"]["name"], where.namespace, created)
-        record_run(self.db, read_pipelinerun(created))
+        self.notifier.on_recorded(record_run(self.db, read_pipelinerun(created)))
+
+    def _delete_secret(self, secret: str, namespace: str) -> None:
+        try:
+            self.core.delete_namespaced_secret(secret, namespace)
+        except Exception as exc:
+            log.warning("Could not delete Secret %s/%s: %s", namespace, secret, exc)
 
     def _own_secret(self, secret: str, namespace: str, run: dict[str, Any]) -> None:
         owner = {
@@ -253,6 +263,18 @@ class KubernetesExecutor:
                 return
             self._collected.add(outcome.uid)
         self._logs.submit(self._collect_logs, outcome, request_id)
+
+    def running_log(self, request_id: int, run: RunRef) -> str | None:
+        """The step logs of the pods of a running request's PipelineRun, read now."""
+        if not run.name:
+            return None
+        namespace = run.namespace or self.namespace
+        try:
+            text = step_logs_text(self.core, namespace, {"metadata": {"name": run.name}})
+        except Exception as exc:
+            log.warning("Could not read the step logs of PipelineRun %s: %s", run.name, exc)
+            return None
+        return f"PipelineRun {namespace}/{run.name}\n{text}" if text else None
 
     def _collect_logs(self, outcome: RunOutcome, request_id: int) -> None:
         try:
@@ -300,6 +322,7 @@ class _RecordingWatcher(PipelineRunWatcher):
         except ApiError as exc:
             log.warning("Skipping PipelineRun %s: %s", (run.get("metadata") or {}).get("name"), exc.message)
             return
+        self.executor.notifier.on_recorded(recorded)
         self.executor.recorded(outcome, recorded.request_id)
 
 

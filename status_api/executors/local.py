@@ -33,7 +33,7 @@ import yaml
 from status_api import builds
 from status_api.db import Database
 from status_api.errors import ApiError
-from status_api.executors.base import RunRef, Submission
+from status_api.executors.base import Notifier, RunRef, Silent, Submission
 from status_api.executors.jobs import Job, JobStore
 from status_api.executors.params import (
     AUTH_KEY,
@@ -186,9 +186,11 @@ class LocalExecutor:
         storage: LocalStorage | S3Storage,
         runner: Runner | None = None,
         *,
+        notifier: Notifier | None = None,
         log_interval: float = 1.0,
     ) -> None:
         self.settings = settings
+        self.notifier = notifier or Silent()
         self.db = db
         self.storage = storage
         self.runs_dir = Path(settings.IIB_LOCAL_RUNS_DIR).resolve()
@@ -237,6 +239,12 @@ class LocalExecutor:
     def recorded(self, outcome: RunOutcome, request_id: int) -> None:
         return None
 
+    def running_log(self, request_id: int, run: RunRef) -> str | None:
+        """A running request's log as far as it goes (it is also stored, at most a second behind)."""
+        with self._logs_lock:
+            request_log = self.logs.get(request_id)
+        return request_log.text() if request_log is not None else None
+
     def close(self) -> None:
         """Stop taking jobs; running ones are cancelled, waiting ones stay for the next start."""
         self._stop.set()
@@ -275,9 +283,11 @@ class LocalExecutor:
 
     def _fail(self, request_id: int, reason: str) -> None:
         try:
-            builds.patch_request(self.db, request_id, {"state": "failed", "state_reason": reason})
+            change = builds.patch_request(self.db, request_id, {"state": "failed", "state_reason": reason})
         except ApiError as exc:  # already final: nothing to do
             log.info("Request %d not marked failed: %s", request_id, exc.message)
+            return
+        self.notifier.state_changed(change, None)
 
     # -- running ---------------------------------------------------------------------------------
     def _work(self) -> None:
@@ -329,7 +339,7 @@ class LocalExecutor:
             final = self.runner.run(run)
             if job.cancel.is_set() and self._stop.is_set() and self._state(job.request_id) == "in_progress":
                 self._fail(job.request_id, INTERRUPTED)
-            record_run(self.db, read_pipelinerun(final))
+            self.notifier.on_recorded(record_run(self.db, read_pipelinerun(final)))
         except Exception as exc:  # no Pipeline, a bad definition or params: the run never started
             log.warning("Request %d: the PipelineRun %s could not be run: %s", job.request_id, name, exc)
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

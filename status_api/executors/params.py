@@ -44,6 +44,7 @@ REQUEST_PARAMS: dict[str, tuple[str, ...]] = {
         "graph_update_mode",
         "check_related_images",
         "organization",
+        "greenwave_config",  # added by the API for a gated queue (status_api/greenwave.py)
     ),
     "rm": (*_INDEX, "operators"),
     "fbc-operations": (*_INDEX, "fbc_fragments"),
@@ -66,7 +67,7 @@ REQUEST_PARAMS: dict[str, tuple[str, ...]] = {
 
 # Workspaces: the steps' settings file, the registry credentials of the deployment, the status API
 # token the steps report with, and one per request secret.
-WORKSPACE_SETTINGS = "steps-config"
+WORKSPACE_SETTINGS = "steps-config"  # the names the Tasks and Pipelines declare
 WORKSPACE_REGISTRY_AUTH = "registry-credentials"
 WORKSPACE_STATUS_API_TOKEN = "status-api-token"
 SETTINGS_KEY = "config.yaml"
@@ -173,3 +174,12 @@ def serial_key(submission: Submission) -> str | None:
     if submission.request_type == "merge-index-image":
         return params.get("target_index") if params.get("overwrite_target_index") else None
     return params.get("from_index") if params.get("overwrite_from_index") else None
+
+
+def local_status_url(host: str, port: int) -> str:
+    """The status API URL for steps on this machine, given the address the server listens on."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/api/v1"

@@ -15,6 +15,7 @@ from litestar.params import FromPath
 
 from status_api import builds
 from status_api.errors import Gone, NotFound, ServerError, ValidationError
+from status_api.executors.base import run_ref
 from status_api.request_types import FINAL_STATES
 from status_api.routes.common import app_context, checked_id, json_response
 from status_api.storage import LOGS, NESTED_BUNDLES, RELATED_BUNDLES, Kind
@@ -47,7 +48,7 @@ def _serve(request: Request, request_id: int, kind: Kind) -> Response[bytes]:
         raise NotFound()
     if record.state not in FINAL_STATES:
         # Beyond IIB: a running request's log is served as far as it goes.
-        partial = storage.get(kind, request_id) if kind is LOGS else None
+        partial = _running_log(request, request_id) if kind is LOGS else None
         if partial is not None:
             return Response(content=partial, media_type=kind.media_type)
         raise ValidationError(
@@ -72,6 +73,13 @@ def _serve(request: Request, request_id: int, kind: Kind) -> Response[bytes]:
             " customization type set"
         )
     raise ServerError(f"IIB is done processing the request and could not find {word}.")
+
+
+def _running_log(request: Request, request_id: int) -> bytes | None:
+    """What the executor can tell now (its own runs, a cluster's pods), else what is stored so far."""
+    ctx = app_context(request)
+    live = ctx.executor.running_log(request_id, run_ref(ctx.db, request_id))
+    return live.encode() if live else ctx.storage.get(LOGS, request_id)
 
 
 @get("/builds/{request_id:int}/logs", sync_to_thread=False, summary="The log of a request (so far)")

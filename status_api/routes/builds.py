@@ -150,9 +150,10 @@ def _submit(request: Request, stored: list[tuple[int, NewRequest]], user: str | 
     for request_id, new in stored:
         ctx.metrics.created.labels(new.request_type).inc()
         try:
-            params = greenwave.with_gating(ctx.settings, new.request_type, new.params)
-            params = tracing.with_trace_context(params)
-            ctx.executor.submit(Submission(request_id, new.request_type, params, new.secrets, user))
+            submission = Submission(request_id, new.request_type, new.params, new.secrets, user)
+            submission = greenwave.gated(ctx.settings, submission)
+            submission = tracing.traced(submission, request.headers)
+            ctx.executor.submit(submission)
         except Exception:
             log.exception("Could not start request %d", request_id)
             failed.append(request_id)

@@ -11,26 +11,14 @@ import logging
 
 from litestar import Request, Response, post
 from litestar.params import FromPath
-from sqlalchemy import select
 
 from status_api import builds
 from status_api.errors import Forbidden, ValidationError
-from status_api.executors import RunRef
-from status_api.models import requests
+from status_api.executors.base import run_ref
 from status_api.request_types import FINAL_STATES
 from status_api.routes.common import app_context, base_url, checked_id, json_response
 
 log = logging.getLogger(__name__)
-
-
-def _run_ref(request: Request, request_id: int) -> RunRef:
-    with app_context(request).db.read() as conn:
-        row = conn.execute(
-            select(requests.c.pipelinerun_name, requests.c.pipelinerun_namespace).where(
-                requests.c.id == request_id
-            )
-        ).first()
-    return RunRef(row.pipelinerun_name, row.pipelinerun_namespace) if row else RunRef()
 
 
 @post(
@@ -51,8 +39,9 @@ async def cancel_build(request: Request, request_id: FromPath[int]) -> Response[
     reason = f"Canceled by {user}" if user else "Canceled by an anonymous user"
     change = builds.patch_request(ctx.db, request_id, {"state": "failed", "state_reason": reason})
     ctx.metrics.observe(change)
+    ctx.messenger.state_changed(change, base_url(request))
     try:
-        ctx.executor.cancel(request_id, _run_ref(request, request_id))
+        ctx.executor.cancel(request_id, run_ref(ctx.db, request_id))
     except Exception:
         log.exception("Request %d is failed, but its run could not be stopped", request_id)
     log.info("%s canceled request %d", user or "an anonymous user", request_id)

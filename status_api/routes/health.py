@@ -24,6 +24,4 @@ def healthcheck(request: Request) -> Response[bytes]:
 
 @get("/metrics", sync_to_thread=False, include_in_schema=False)
 def metrics(request: Request) -> Response[bytes]:
-    return Response(
-        content=app_context(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
-    )
+    return Response(content=app_context(request).metrics.render(), media_type="text/plain; version=0.0.4")

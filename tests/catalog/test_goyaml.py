@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.goyaml import dump_document, go_yaml_scalar, load_one
+from catalog.goyaml import dump_document, go_yaml_scalar, load_documents, load_one
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,27 @@ def test_long_strings_fold_at_80_columns() -> None:
 
 def test_floats_use_gos_shortest_g_format() -> None:
     assert dump_document({"a": 1234567.5, "b": 0.5, "c": 1e-7}) == "a: 1.2345675e+06\nb: 0.5\nc: 1e-07\n"
+
+
+def test_merge_keys_as_go_yaml_v2_reads_them() -> None:
+    # A merge sets its keys where it stands: it overrides the keys before it, later keys override it.
+    text = "base: &b {x: 1, z: 2}\nm:\n  x: 9\n  <<: *b\n  z: 3\n"
+    assert load_one(text)["m"] == {"x": 1, "z": 3}
+    assert next(iter(load_documents(text)))["m"] == {"x": 1, "z": 3}
+    # A sequence of maps: earlier ones win.
+    assert load_one("m:\n  <<: [{a: 1}, {a: 2, b: 2}]\n")["m"] == {"a": 1, "b": 2}
+    # A quoted "<<" is an ordinary key; !!merge is a merge.
+    assert load_one('m:\n  "<<": {a: 1}\n')["m"] == {"<<": {"a": 1}}
+    assert load_one("m:\n  !!merge <<: {a: 1}\n")["m"] == {"a": 1}
+
+
+def test_a_merge_of_no_map_is_go_yamls_error() -> None:
+    from catalog.errors import CatalogError
+    from catalog.load import load_bytes
+
+    for text in (b"schema: x.y\n<<: 5\n", b"schema: x.y\n<<: [{a: 1}, 2]\n"):
+        with pytest.raises(CatalogError) as info:
+            load_bytes(text)
+        assert str(info.value) == (
+            "error converting YAML to JSON: yaml: map merge requires map or sequence of maps as the value"
+        )

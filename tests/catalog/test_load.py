@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -93,10 +94,20 @@ def test_property_values_are_key_sorted_like_opms_meta_reencoding() -> None:
     ("data", "message"),
     [
         (b"foo: bar\n", 'object \'{"foo":"bar"}\n\' is missing root schema field'),
-        (b"# only a comment\n", "object 'null\n' is missing root schema field"),
-        (b"schema: olm.package\nname: a\n---\n\n", "object 'null\n' is missing root schema field"),
-        (b"schema: a\nSchema: b\n", 'duplicate keys for key "schema": [Schema schema]'),
-        (b"schema: 1\n", 'expected value for key "schema" to be a string, got %!t(float64=1): 1'),
+        # A YAML document is converted to JSON and then decoded: those errors come wrapped.
+        (b"# only a comment\n", "object '' is missing root schema field"),
+        (b"schema: olm.package\nname: a\n---\n\n", "object '' is missing root schema field"),
+        (
+            b"schema: a\nSchema: b\n",
+            'error unmarshaling JSON: while decoding JSON: duplicate keys for key "schema": [Schema schema]',
+        ),
+        (
+            b"schema: 1\n",
+            "error unmarshaling JSON: while decoding JSON: "
+            'expected value for key "schema" to be a string, got %!t(float64=1): 1',
+        ),
+        (b'{"schema": 1}', 'expected value for key "schema" to be a string, got %!t(float64=1): 1'),
+        (b'{"schema": "x.y"}\nnull\n', "object 'null\n' is missing root schema field"),
         (
             b"schema: olm.package\nname: a\ndefaultChannel: [a]\n",
             "parse package: json: cannot unmarshal array into Go struct field "
@@ -216,8 +227,8 @@ def test_others_keep_every_field_and_deprecations_are_typed() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"schema: x.y\nb: .nan\n", "json: unsupported value: NaN"),
-        (b"schema: x.y\nb: -.inf\n", "json: unsupported value: -Inf"),
+        (b"schema: x.y\nb: .nan\n", "error converting YAML to JSON: json: unsupported value: NaN"),
+        (b"schema: x.y\nb: -.inf\n", "error converting YAML to JSON: json: unsupported value: -Inf"),
         (b"schema: x.y\nb: !!set {a: null}\n", "error converting YAML to JSON: not a JSON value: set"),
     ],
 )
@@ -276,3 +287,28 @@ def test_negative_zero_stays_negative_as_go_float64_keeps_it() -> None:
     out = to_json_bytes(load_bytes(data))
     assert b'"value": [\n        -0,\n        0,\n        -0\n    ]' in out
     assert to_json_bytes(load_bytes(out)) == out
+
+
+def test_repeated_property_values_are_one_object_within_a_load(tmp_path):
+    """The same bundle in two packages (as in the catalog of every OpenShift version): its property
+    values are loaded once and shared; the values equal what a separate load gives."""
+    payload = "eyJraW5kIjogIkNsdXN0ZXJTZXJ2aWNlVmVyc2lvbiJ9" * 10
+    metadata = {"displayName": "Op", "annotations": {"b": "2", "a": "1"}, "keywords": ["x"],
+                "provider": {"name": "p"}, "maturity": "stable", "description": "d"}  # fmt: skip
+    for pkg in ("op-v412", "op-v413"):
+        blobs = [
+            {"schema": "olm.package", "name": pkg},
+            {"schema": "olm.bundle", "name": "op.v1.0.0", "package": pkg, "image": "quay.io/op:1",
+             "properties": [{"type": "olm.package", "value": {"packageName": pkg, "version": "1.0.0"}},
+                            {"type": "olm.bundle.object", "value": {"data": payload}},
+                            {"type": "olm.csv.metadata", "value": metadata}]},
+        ]  # fmt: skip
+        (tmp_path / pkg).mkdir()
+        (tmp_path / pkg / "catalog.json").write_text("\n".join(json.dumps(b) for b in blobs))
+    cfg = load_fs(tmp_path)
+    first, second = (b.properties for b in cfg.bundles)
+    assert first[1].value is second[1].value and first[2].value is second[2].value
+    assert first[0].value is not second[0].value  # different package names
+    alone = load_file(tmp_path / "op-v413" / "catalog.json").bundles[0].properties
+    assert [(p.type, p.value) for p in alone] == [(p.type, p.value) for p in second]
+    assert list(second[2].value["annotations"]) == ["a", "b"]  # normalized: keys sorted

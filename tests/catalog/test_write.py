@@ -150,3 +150,21 @@ def test_write_packages_rewrites_only_the_named_packages(tmp_path: Path) -> None
     assert b'"description": "changed"' in (tmp_path / "a" / "catalog.json").read_bytes()
     assert (tmp_path / "b" / "catalog.json").stat().st_mtime_ns == before_b
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize(
+    ("entries", "json_text", "yaml_text"),
+    [
+        (b',"entries":null', b'"entries": null', "entries: null\n"),
+        (b"", b'"entries": null', "entries: null\n"),
+        (b',"entries":[]', b'"entries": []', "entries: []\n"),
+    ],
+)
+def test_deprecation_entries_null_or_empty_as_opm_writes_them(
+    entries: bytes, json_text: bytes, yaml_text: str
+) -> None:
+    """opm's ``Entries`` has no omitempty: a null or missing list is Go's nil slice, written as null."""
+    cfg = load_bytes(b'{"schema":"olm.deprecations","package":"p"%s}\n' % entries)
+    assert json_text in to_json_bytes(cfg)
+    assert yaml_text in to_yaml_text(cfg)
+    assert to_json_bytes(load_bytes(to_json_bytes(cfg))) == to_json_bytes(cfg)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from status_api.executors import RecordingExecutor
+from status_api.executors.params import RunSettings, pipeline_params
 from status_api.settings import SettingsError, load_settings
 from tests.status_api.conftest import user
 
@@ -33,6 +35,23 @@ def test_the_default_queue_config_reaches_the_executor_with_add_requests(make_cl
     assert "greenwave_config" not in rm.params
 
 
+def test_the_config_follows_the_users_queue_and_reaches_the_pipeline(make_client: Any) -> None:
+    executor = RecordingExecutor()
+    client = make_client(
+        executor,
+        IIB_USER_TO_QUEUE={"alice@EXAMPLE.COM": "gated", "SERIAL:alice@EXAMPLE.COM": "serial"},
+        IIB_GREENWAVE_CONFIG={"gated": CONFIG},
+    )
+    assert client.post("/api/v1/builds/add", json=ADD, headers=user()).status_code == 201
+    assert client.post("/api/v1/builds/add", json=ADD, headers=user("bob@EXAMPLE.COM")).status_code == 201
+    alice, bob = executor.submissions
+    assert alice.params["greenwave_config"] == CONFIG
+    assert "greenwave_config" not in bob.params  # the default queue has no config
+    params = pipeline_params(alice, RunSettings())
+    assert json.loads(params["greenwave-config"]) == CONFIG  # what iib-step add --greenwave-config reads
+    assert "greenwave-config" not in pipeline_params(bob, RunSettings())
+
+
 def test_no_gating_by_default(make_client: Any) -> None:
     executor = RecordingExecutor()
     client = make_client(executor)
@@ -49,8 +68,12 @@ def test_settings_from_the_environment_use_the_empty_key_for_the_default_queue()
     ("config", "message"),
     [
         (
-            {"iib-user": {"subject_type": "koji_build", "product_version": "pv"}},
-            'Missing required params decision_context for queue iib-user in "IIB_GREENWAVE_CONFIG"',
+            {"patriots": CONFIG, None: CONFIG},
+            'The following queues are invalid in "IIB_GREENWAVE_CONFIG": patriots',
+        ),
+        (
+            {None: {"subject_type": "koji_build", "product_version": "pv"}},
+            'Missing required params decision_context for queue None in "IIB_GREENWAVE_CONFIG"',
         ),
         (
             {None: {**CONFIG, "subject_type": "compose"}},

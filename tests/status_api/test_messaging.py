@@ -241,11 +241,13 @@ def test_failover_to_the_next_url(
     app_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
 ) -> None:
     dead = f"amqp://127.0.0.1:{free_port()}"
-    client = app_client(**dest.settings([dead, amqp_broker.url]))
+    client = app_client(**dest.settings([dead, amqp_broker.url], IIB_MESSAGING_DURABLE=False))
     assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
     drained(client)
     assert messenger(client).failures == 0
-    assert [m.properties["state"] for m in consume(amqp_broker.url, dest.build, 1)] == ["in_progress"]
+    (message,) = consume(amqp_broker.url, dest.build, 1)
+    assert message.properties["state"] == "in_progress"
+    assert message.durable is False
 
 
 def test_broker_down_never_fails_a_request_and_gives_up_after_the_retries(
@@ -256,12 +258,12 @@ def test_broker_down_never_fails_a_request_and_gives_up_after_the_retries(
     created = client.post("/api/v1/builds/add", json=ADD, headers=user())
     assert created.status_code == 201, created.text
     request_id = created.json()["id"]
+    sender = messenger(client)
+    drained(client)
+    assert (sender.sent, sender.dropped, sender.failures) == (0, 2, 3)  # build + batch; 1 try + 2 retries
     patch(client, request_id, "complete", "done")
     drained(client)
-    sender = messenger(client)
-    assert sender.sent == 0
-    assert sender.dropped == 4  # build + batch on creation, build + batch when complete
-    assert sender.failures == 3  # the first attempt and two retries
+    assert (sender.sent, sender.dropped, sender.failures) == (0, 4, 6)
     history = client.get(f"/api/v1/builds/{request_id}").json()["state_history"]
     assert [h["state"] for h in history] == ["complete", "in_progress"]
 
@@ -413,3 +415,22 @@ def test_tls_without_a_client_certificate_is_refused_and_the_request_still_succe
         assert client.get(f"/api/v1/builds/{created.json()['id']}").json()["state"] == "in_progress"
     finally:
         broker.stop()
+
+
+def test_a_broker_that_never_answers_times_out_and_the_next_url_is_used(
+    app_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
+) -> None:
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts TCP connections (the kernel's backlog) and never speaks AMQP
+    try:
+        hanging = f"amqp://127.0.0.1:{silent.getsockname()[1]}"
+        client = app_client(**dest.settings([hanging, amqp_broker.url], IIB_MESSAGING_TIMEOUT=1))
+        assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
+        drained(client)
+        assert (messenger(client).sent, messenger(client).failures) == (2, 0)
+        assert [m.properties["state"] for m in consume(amqp_broker.url, dest.build, 1)] == ["in_progress"]
+    finally:
+        silent.close()

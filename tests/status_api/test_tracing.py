@@ -15,6 +15,7 @@ from iib_steps.tracing import new_provider
 from status_api.app import create_app
 from status_api.executors import RecordingExecutor
 from status_api.settings import SettingsError, load_settings
+from status_api.tracing import pipelinerun_annotations
 from tests.status_api.conftest import base_settings, user, worker
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -60,6 +61,9 @@ def test_a_post_continues_the_callers_trace_and_hands_it_to_the_pipelinerun(trac
     (submission,) = executor.submissions
     assert submission.params["traceparent"] == f"00-{TRACE_ID}-{format(span.context.span_id, '016x')}-01"
     assert submission.params["tracestate"] == "vendor=1"
+    assert pipelinerun_annotations(submission.params) == {
+        "iib.tekton.dev/traceparent": submission.params["traceparent"]
+    }
 
 
 def test_a_request_without_context_starts_a_trace(traced: Any) -> None:
@@ -89,12 +93,21 @@ def test_a_server_error_marks_the_span(traced: Any) -> None:
     assert span.attributes["http.response.status_code"] == 500
 
 
-def test_off_by_default_nothing_is_added(make_client: Any) -> None:
+def test_off_by_default_the_callers_context_is_passed_on_untouched(make_client: Any) -> None:
     executor = RecordingExecutor()
     client = make_client(executor)
-    headers = {**user(), "traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"}
-    assert client.post("/api/v1/builds/add", json=ADD, headers=headers).status_code == 201
-    assert "traceparent" not in executor.submissions[0].params
+    traceparent = f"00-{TRACE_ID}-{PARENT_ID}-01"
+    assert (
+        client.post(
+            "/api/v1/builds/add", json=ADD, headers={**user(), "traceparent": traceparent}
+        ).status_code
+        == 201
+    )
+    assert client.post("/api/v1/builds/add", json=ADD, headers=user()).status_code == 201
+    passed_on, plain = (s.params for s in executor.submissions)
+    assert passed_on["traceparent"] == traceparent and "tracestate" not in passed_on
+    assert "traceparent" not in plain
+    assert pipelinerun_annotations(plain) == {}
 
 
 def test_tracing_needs_the_otel_environment() -> None:

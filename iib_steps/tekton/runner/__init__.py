@@ -45,6 +45,7 @@ __all__ = [
     "WorkspaceBinding",
     "default_runs_dir",
     "run_pipeline",
+    "run_pipelinerun",
     "run_task",
 ]
 
@@ -203,3 +204,111 @@ def run_task(
             done.set()
     o.write_object(result.taskrun, req.folder, "taskrun", yaml_too=True)
     return result
+
+
+def _pipelinerun_bindings(
+    bindings: Sequence[Mapping[str, Any]], run_folder: Path, runs_dir: Path, secrets_dir: Path | None
+) -> dict[str, WorkspaceBinding]:
+    """A PipelineRun's ``spec.workspaces``: volume claims become folders (a template's per run, a
+    named claim's under ``<runs_dir>/claims/``, kept between runs); the rest as :func:`parse_workspace`."""
+    from iib_steps.tekton.runner.workspaces import FOLDER
+
+    out: dict[str, WorkspaceBinding] = {}
+    for entry in bindings:
+        name = str(entry["name"])
+        sub = str(entry.get("subPath", ""))
+        if "volumeClaimTemplate" in entry:
+            out[name] = WorkspaceBinding(FOLDER, run_folder / ".tekton" / "claims" / name, sub)
+        elif "persistentVolumeClaim" in entry:
+            claim = str((entry["persistentVolumeClaim"] or {}).get("claimName") or name)
+            out[name] = WorkspaceBinding(FOLDER, runs_dir / "claims" / claim, sub)
+        else:
+            out[name] = parse_workspace(entry, secrets_dir)
+    return out
+
+
+def run_pipelinerun(
+    pipelinerun: Mapping[str, Any] | str | Path,
+    *,
+    runtime: str | Runtime = "host",
+    runs_dir: Path | None = None,
+    on_log: LogSink | None = None,
+    on_update: Callable[[dict[str, Any]], None] | None = None,
+    cancel: threading.Event | None = None,
+    task_resolver: TaskResolver | None = None,
+    task_dirs: Sequence[Path] = (),
+    pipeline_dirs: Sequence[Path] = (),
+    bundle_fetcher: BundleFetcher | None = None,
+    secrets_dir: Path | None = None,
+    image_map: Mapping[str, str] | None = None,
+) -> PipelineRunResult:
+    """Run a ``tekton.dev/v1`` PipelineRun object (a dict or a YAML file) as a cluster would: its
+    ``pipelineRef`` (a name, or ``resolver: bundles``) or ``pipelineSpec``, params, workspaces,
+    timeouts, name (or ``generateName``), labels and annotations."""
+    from iib_steps.tekton.runner.sources import load_yaml_documents
+
+    if isinstance(pipelinerun, Mapping):
+        obj = copy.deepcopy(dict(pipelinerun))
+    else:
+        docs = [d for d in load_yaml_documents(Path(pipelinerun)) if d.get("kind") == "PipelineRun"]
+        if not docs:
+            raise RunError(f"{pipelinerun} holds no PipelineRun")
+        obj = docs[0]
+    if obj.get("kind") != "PipelineRun":
+        raise RunError(f"expected a PipelineRun but got a {obj.get('kind')}")
+    metadata, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    ref = spec.get("pipelineRef") or {}
+    pipeline: Definition
+    if "pipelineSpec" in spec:
+        base = str(metadata.get("name") or metadata.get("generateName") or "pipeline").rstrip("-")
+        pipeline = {
+            "apiVersion": o.API_VERSION,
+            "kind": "Pipeline",
+            "metadata": {"name": base},
+            "spec": spec["pipelineSpec"],
+        }
+    elif ref.get("resolver") == "bundles":
+        params = {str(p["name"]): p.get("value") for p in ref.get("params") or ()}
+        if not params.get("bundle") or not params.get("name"):
+            raise RunError("a bundles pipelineRef needs the params bundle and name", "CouldntGetPipeline")
+        fetch = bundle_fetcher
+        if fetch is None:
+            from iib_steps.tekton.runner.bundle_source import read_bundle_object
+
+            fetch = read_bundle_object
+        pipeline = fetch(str(params["bundle"]), "pipeline", str(params["name"]))
+    elif ref.get("name") and not ref.get("resolver"):
+        pipeline = str(ref["name"])
+    else:
+        raise RunError(
+            "the PipelineRun needs pipelineSpec, pipelineRef.name or a bundles pipelineRef",
+            "CouldntGetPipeline",
+        )
+    root = Path(runs_dir or default_runs_dir())
+    name = str(metadata.get("name") or "")
+    if not name:
+        prefix = metadata.get("generateName")
+        pipeline_name = pipeline if isinstance(pipeline, str) else str(pipeline["metadata"]["name"])
+        name = o.name_from_prefix(str(prefix)) if prefix else o.generate_name(pipeline_name)
+    bindings = _pipelinerun_bindings(spec.get("workspaces") or (), root / name, root, secrets_dir)
+    return run_pipeline(
+        pipeline,
+        params={str(p["name"]): p.get("value") for p in spec.get("params") or ()},
+        workspaces=bindings,
+        runtime=runtime,
+        runs_dir=root,
+        name=name,
+        labels=metadata.get("labels"),
+        annotations=metadata.get("annotations"),
+        timeouts=spec.get("timeouts"),
+        on_log=on_log,
+        on_update=on_update,
+        cancel=cancel,
+        task_resolver=task_resolver,
+        task_dirs=task_dirs,
+        pipeline_dirs=pipeline_dirs,
+        bundle_fetcher=bundle_fetcher,
+        secrets_dir=secrets_dir,
+        image_map=image_map,
+        service_account=str((spec.get("taskRunTemplate") or {}).get("serviceAccountName") or "default"),
+    )

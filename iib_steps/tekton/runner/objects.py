@@ -50,6 +50,12 @@ def generate_name(prefix: str) -> str:
     return f"{prefix[:52].rstrip('-')}-run-{suffix}"
 
 
+def name_from_prefix(prefix: str) -> str:
+    """A name from ``metadata.generateName``: the prefix and five random characters, as Kubernetes."""
+    suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(5))
+    return f"{prefix[:58]}{suffix}"
+
+
 def child_name(parent: str, child: str) -> str:
     """A TaskRun's name: ``<pipelinerun>-<pipeline task>``, within 63 characters as Tekton keeps it."""
     name = f"{parent}-{child}"

@@ -11,15 +11,23 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from iib_steps.tekton.runner import objects as o
 from iib_steps.tekton.runner.durations import format_duration, parse_duration
 from iib_steps.tekton.runner.errors import RunError
+from iib_steps.tekton.runner.graph import (
+    DONE,
+    PENDING,
+    RUNNING,
+    SKIPPED,
+    PipelineTask,
+    resolve_tasks,
+    task_refs,
+)
 from iib_steps.tekton.runner.params import bind_params
-from iib_steps.tekton.runner.process import Stopper
 from iib_steps.tekton.runner.sources import TaskResolver
 from iib_steps.tekton.runner.taskrun import (
     DEFAULT_TIMEOUT,
@@ -38,7 +46,6 @@ from iib_steps.tekton.runner.variables import (
 )
 from iib_steps.tekton.runner.workspaces import WorkspaceBinding
 
-PENDING, RUNNING, DONE, SKIPPED = "pending", "running", "done", "skipped"
 CANCELLED_BY_PIPELINE = "TaskRun cancelled as the PipelineRun it belongs to has been cancelled."
 TIMED_OUT_BY_PIPELINE = "TaskRun cancelled as the PipelineRun it belongs to has timed out."
 
@@ -55,132 +62,6 @@ class PipelineRunResult:
     message: str
     results: dict[str, Value]
     folder: Path
-
-
-@dataclass
-class _Task:
-    ptask: dict[str, Any]
-    final: bool
-    spec: dict[str, Any]
-    spec_ref: dict[str, Any]
-    task_name: str
-    deps: set[str] = field(default_factory=set)
-    state: str = PENDING
-    skip_reason: str = ""
-    when: list[dict[str, Any]] = field(default_factory=list)
-    result: TaskRunResult | None = None
-    stopper: Stopper = field(default_factory=Stopper)
-
-    @property
-    def name(self) -> str:
-        return str(self.ptask["name"])
-
-    @property
-    def succeeded(self) -> bool:
-        return self.state == DONE and self.result is not None and self.result.succeeded
-
-    @property
-    def ignored(self) -> bool:
-        return self.state == DONE and not self.succeeded and self.ptask.get("onError") == "continue"
-
-
-def _task_refs(obj: Any) -> set[str]:
-    """Names of pipeline tasks whose results or status ``obj`` refers to."""
-    out = set()
-    for expr in iter_refs(obj):
-        parts = expr.split(".")
-        if len(parts) >= 3 and parts[0] == "tasks" and parts[2] in ("results", "status", "reason"):
-            out.add(parts[1])
-    return out
-
-
-def resolve_tasks(
-    spec: Mapping[str, Any], resolver: TaskResolver, pipeline_params: set[str]
-) -> dict[str, _Task]:
-    """Every pipeline task with its Task spec, checked as Tekton checks a Pipeline before running it."""
-    tasks: dict[str, _Task] = {}
-    for final, entries in ((False, spec.get("tasks") or []), (True, spec.get("finally") or [])):
-        for ptask in entries:
-            name = str(ptask.get("name", ""))
-            if not name or name in tasks:
-                raise RunError(
-                    f"pipeline task name {name!r} is empty or used twice", "PipelineValidationFailed"
-                )
-            if ptask.get("matrix"):
-                raise RunError(
-                    f"pipeline task {name}: matrix is not supported by the embedded runner",
-                    "PipelineValidationFailed",
-                )
-            if final and ptask.get("runAfter"):
-                raise RunError(f"finally task {name} cannot have runAfter", "PipelineValidationFailed")
-            for when in ptask.get("when") or ():
-                if "cel" in when:
-                    raise RunError(
-                        f"pipeline task {name}: CEL when expressions are not supported by the "
-                        "embedded runner: write them as input/operator/values",
-                        "CELEvaluationFailed",
-                    )
-                if when.get("operator") not in ("in", "notin"):
-                    raise RunError(
-                        f"pipeline task {name}: when operator must be in or notin", "PipelineValidationFailed"
-                    )
-            if "taskSpec" in ptask:
-                task_spec = copy.deepcopy(ptask["taskSpec"])
-                for extra in ("metadata", "apiVersion", "kind"):
-                    task_spec.pop(extra, None)
-                spec_ref, task_name = {"taskSpec": task_spec}, ""
-            elif "taskRef" in ptask:
-                obj = resolver(ptask["taskRef"])
-                task_spec, task_name = (
-                    copy.deepcopy(obj.get("spec") or {}),
-                    str(obj.get("metadata", {}).get("name", "")),
-                )
-                spec_ref = {"taskRef": copy.deepcopy(ptask["taskRef"])}
-            else:
-                raise RunError(
-                    f"pipeline task {name} has neither taskRef nor taskSpec", "PipelineValidationFailed"
-                )
-            given = {str(p["name"]) for p in ptask.get("params") or ()}
-            for decl in task_spec.get("params") or ():
-                pname = str(decl["name"])
-                propagated = "taskSpec" in ptask and pname in pipeline_params
-                if "default" not in decl and pname not in given and not propagated:
-                    raise RunError(
-                        f"pipeline task {name} does not give the required param {pname} of its Task",
-                        "ParameterMissing",
-                    )
-            task = _Task(ptask, final, task_spec, spec_ref, task_name)
-            if not final:
-                task.deps = {str(d) for d in ptask.get("runAfter") or ()} | _task_refs(
-                    [ptask.get("params"), ptask.get("when")]
-                )
-            tasks[name] = task
-    for task in tasks.values():
-        for dep in task.deps:
-            if dep not in tasks or tasks[dep].final:
-                raise RunError(
-                    f"pipeline task {task.name} depends on an unknown task {dep!r}", "PipelineInvalidGraph"
-                )
-    _check_acyclic(tasks)
-    return tasks
-
-
-def _check_acyclic(tasks: Mapping[str, _Task]) -> None:
-    marks: dict[str, int] = {}
-
-    def visit(name: str, path: list[str]) -> None:
-        if marks.get(name) == 2:
-            return
-        if marks.get(name) == 1:
-            cycle = " -> ".join([*path[path.index(name) :], name])
-            raise RunError(f"the pipeline's tasks form a cycle: {cycle}", "PipelineInvalidGraph")
-        marks[name] = 1
-        for dep in sorted(tasks[name].deps):
-            visit(dep, [*path, name])
-        marks[name] = 2
-
-    for name in tasks:
-        visit(name, [])
 
 
 class PipelineRunner:
@@ -214,11 +95,12 @@ class PipelineRunner:
         self.cancel = cancel or threading.Event()
         self.uid = str(uuid.uuid4())
         self.events: queue.Queue[tuple[str, TaskRunResult | BaseException]] = queue.Queue()
-        self.tasks: dict[str, _Task] = {}
+        self.tasks: dict[str, PipelineTask] = {}
         self.params: dict[str, Value] = {}
         self.children: list[dict[str, Any]] = []
         self.taskruns: dict[str, dict[str, Any]] = {}
         self.stopping = self.cancelled = self.timed_out = False
+        self.dirty = False
         self.obj = self._new_object(spec_field)
 
     # -- the object ---------------------------------------------------------------------------------
@@ -315,7 +197,7 @@ class PipelineRunner:
         }
         return context.get(expr)
 
-    def _missing_results(self, task: _Task) -> bool:
+    def _missing_results(self, task: PipelineTask) -> bool:
         for expr in iter_refs([task.ptask.get("params"), task.ptask.get("when")]):
             parts = expr.split(".")
             if len(parts) >= 4 and parts[0] == "tasks" and parts[2] == "results":
@@ -326,7 +208,7 @@ class PipelineRunner:
                     return True
         return False
 
-    def _evaluate_when(self, task: _Task) -> bool:
+    def _evaluate_when(self, task: PipelineTask) -> bool:
         where = f"pipeline task {task.name} when"
         task.when = []
         ok = True
@@ -340,14 +222,15 @@ class PipelineRunner:
 
     # -- scheduling ----------------------------------------------------------------------------------
 
-    def _skip(self, task: _Task, reason: str) -> None:
+    def _skip(self, task: PipelineTask, reason: str) -> None:
         task.state, task.skip_reason = SKIPPED, reason
         entry: dict[str, Any] = {"name": task.name, "reason": reason}
         if task.when:
             entry["whenExpressions"] = task.when
         self.obj["status"].setdefault("skippedTasks", []).append(entry)
+        self.dirty = True
 
-    def _start(self, task: _Task, pool: ThreadPoolExecutor) -> None:
+    def _start(self, task: PipelineTask, pool: ThreadPoolExecutor) -> None:
         where = f"pipeline task {task.name}"
         given: dict[str, Value] = {}
         for p in task.ptask.get("params") or ():
@@ -414,6 +297,7 @@ class PipelineRunner:
             child["whenExpressions"] = task.when
         self.children.append(child)
         self.obj["status"]["childReferences"] = copy.deepcopy(self.children)
+        self.dirty = True
 
         def write(obj: dict[str, Any]) -> None:
             self.taskruns[task.name] = obj
@@ -429,17 +313,17 @@ class PipelineRunner:
 
         pool.submit(work)
 
-    def _ready(self, task: _Task) -> bool:
+    def _ready(self, task: PipelineTask) -> bool:
         return all(self.tasks[d].state in (DONE, SKIPPED) for d in task.deps)
 
-    def _consider(self, task: _Task, pool: ThreadPoolExecutor) -> None:
+    def _consider(self, task: PipelineTask, pool: ThreadPoolExecutor) -> None:
         """Start, or skip with Tekton's reason, a pending task whose parents are done."""
         try:
             self._consider_or_raise(task, pool)
         except RunError as exc:
             self._record(task.name, exc)
 
-    def _consider_or_raise(self, task: _Task, pool: ThreadPoolExecutor) -> None:
+    def _consider_or_raise(self, task: PipelineTask, pool: ThreadPoolExecutor) -> None:
         if not task.final:
             parents_skipped = [
                 d
@@ -549,10 +433,12 @@ class PipelineRunner:
         return self._conclude(tasks_timed_out or finally_timed_out)
 
     def _publish_progress(self) -> None:
+        """Publish the running status when a task started, was skipped or ended since last time."""
         cond = self.obj["status"]["conditions"][0]
         message = self._running_message()
-        if cond.get("message") != message:
+        if cond.get("message") != message or self.dirty:
             self.obj["status"]["conditions"] = [o.condition("Unknown", o.RUNNING, message)]
+            self.dirty = False
             self._publish()
 
     def _record(self, name: str, outcome: TaskRunResult | BaseException) -> None:
@@ -599,7 +485,7 @@ class PipelineRunner:
         values: dict[str, Value] = {}
         for decl in self.spec.get("results") or ():
             raw = decl.get("value")
-            refs = _task_refs(raw)
+            refs = task_refs(raw)
             if any(not (self.tasks[r].succeeded or self.tasks[r].ignored) for r in refs if r in self.tasks):
                 continue
             try:

@@ -3,6 +3,7 @@ stopped (process group terminated, then killed) when its deadline passes or the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from iib_steps.tekton.runner.objects import now
 
 LineSink = Callable[[str], None]
 _KILL_GRACE = 1.0
+_ORPHAN_GRACE = 2.0
 
 
 @dataclass
@@ -45,6 +47,7 @@ class StepExit:
     finished_at: str
     stopped: str = ""
     last_line: str = ""
+    seconds: float = 0.0
 
 
 def _pump(stream, log_path: Path, on_line: LineSink | None, tail: list[str]) -> None:
@@ -92,6 +95,7 @@ def run_process(
     as its exit code, as a container's does.
     """
     started = now()
+    clock = time.perf_counter()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     tail: list[str] = []
     try:
@@ -129,8 +133,12 @@ def run_process(
         if stopped:
             _terminate(proc, on_kill)
             break
-    pump.join()
+    pump.join(timeout=_ORPHAN_GRACE)
+    if pump.is_alive():  # a child left behind still holds the output open: end it, as a pod would
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        pump.join()
     code = proc.returncode if proc.returncode is not None else -signal.SIGKILL
     if code < 0:
         code = 128 - code
-    return StepExit(code, started, now(), stopped, tail[0] if tail else "")
+    return StepExit(code, started, now(), stopped, tail[0] if tail else "", time.perf_counter() - clock)

@@ -162,9 +162,14 @@ class HostRuntime:
 def make_runtime(
     runtime: str | Runtime, image_map: Mapping[str, str] | None = None, cache_dir: Path | None = None
 ) -> Runtime:
-    """A runtime by name (``host``, ``container``) or the given object."""
+    """A runtime by name (``host``, ``container``) or the given object.
+
+    Without an ``image_map``, ``IIB_RUNNER_IMAGE_MAP`` (``IMAGE=oci:PATH[:TAG],...``) gives it.
+    """
     if not isinstance(runtime, str):
         return runtime
+    if image_map is None:
+        image_map = image_map_from_env()
     if runtime == "host":
         return HostRuntime(image_map)
     if runtime == "container":
@@ -176,3 +181,13 @@ def make_runtime(
 
 def dump_json(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False)
+
+
+def image_map_from_env() -> dict[str, str]:
+    """``IIB_RUNNER_IMAGE_MAP``: comma-separated ``IMAGE=oci:PATH[:TAG]`` pairs."""
+    out: dict[str, str] = {}
+    for item in os.environ.get("IIB_RUNNER_IMAGE_MAP", "").split(","):
+        image, sep, local = item.strip().partition("=")
+        if sep and image and local:
+            out[image] = local
+    return out

@@ -21,7 +21,7 @@ from iib_steps.tekton.runner.params import bind_params
 from iib_steps.tekton.runner.process import StepExit, Stopper
 from iib_steps.tekton.runner.runtimes import Mount, PathMap, Runtime, StepProcess
 from iib_steps.tekton.runner.steps import merge_step_template, step_argv, step_env
-from iib_steps.tekton.runner.variables import Value, lookup_in, substitute_string
+from iib_steps.tekton.runner.variables import Value, iter_refs, lookup_in, substitute_string
 from iib_steps.tekton.runner.workspaces import EMPTY_DIR, SECRET, WorkspaceBinding
 
 RESULTS_LIMIT = 4096
@@ -186,6 +186,24 @@ class _Attempt:
                 folder.chmod(0o777)
         return folder
 
+    def _check_references(self, step: Mapping[str, Any], where: str) -> None:
+        """Refuse a step that refers to a param, result or workspace its Task does not declare, as
+        Tekton's admission webhook does (such a reference would otherwise reach the step verbatim)."""
+        fields = [step.get(k) for k in ("image", "command", "args", "script", "workingDir")]
+        fields += [e.get("value") for e in step.get("env") or ()]
+        declared_results = {str(r["name"]) for r in self.req.task_spec.get("results") or ()}
+        for expr in iter_refs(fields):
+            parts = expr.split(".")
+            unknown = ""
+            if parts[0].startswith("params") and self.lookup(expr) is None:
+                unknown = "param"
+            elif parts[0] == "results" and len(parts) == 3 and parts[1] not in declared_results:
+                unknown = "result"
+            elif parts[0] == "workspaces" and len(parts) == 3 and self.lookup(expr) is None:
+                unknown = "workspace"
+            if unknown:
+                raise RunError(f"{where} refers to $({expr}), a {unknown} its Task does not declare")
+
     def _line_sink(self, step: str) -> Callable[[str], None] | None:
         sink, label = self.settings.on_log, self.req.label
         if sink is None:
@@ -248,7 +266,11 @@ class _Attempt:
             if reason != o.SUCCEEDED:
                 states.append(_skipped_state(name, step))
                 continue
+            for unsupported in ("when", "ref", "workspaces", "stdoutConfig", "stderrConfig"):
+                if step.get(unsupported):
+                    raise RunError(f"{where}: step {unsupported} is not supported by the embedded runner")
             self._use_step_mounts(step, where)
+            self._check_references(step, where)
             image = substitute_string(str(step.get("image", "")), self.lookup, where)
             argv = step_argv(
                 step,
@@ -286,11 +308,15 @@ class _Attempt:
                 log_path=self.req.folder / f"{name}.log",
                 run_as_user=(step.get("securityContext") or {}).get("runAsUser"),
             )
-            on_line = self._line_sink(name)
-            outcome = runtime.run_step(process, on_line=on_line, deadline=step_deadline, stopper=stopper)
             exit_dir = self.steps_dir / f"step-{name}"
             exit_dir.mkdir(parents=True, exist_ok=True)
+            # What ran, for debugging and for replaying the step alone (the step's own env only).
+            command = {"argv": argv, "env": env, "workingDir": cwd, "image": image}
+            (exit_dir / "command.json").write_text(json.dumps(command, ensure_ascii=False))
+            on_line = self._line_sink(name)
+            outcome = runtime.run_step(process, on_line=on_line, deadline=step_deadline, stopper=stopper)
             (exit_dir / "exitCode").write_text(str(outcome.exit_code))
+            (exit_dir / "seconds").write_text(f"{outcome.seconds:.6f}")
             states.append(_step_state(name, image, outcome))
             if outcome.stopped == "stop":
                 reason, message = stopper.reason, stopper.message

@@ -14,6 +14,8 @@ from iib_steps.tekton.runner.errors import RunError
 EMPTY_DIR = "emptyDir"
 FOLDER = "folder"
 SECRET = "secret"
+HOST_FOLDER_DRIVER = "iib.local/host-folder"
+"""How a run object records a host folder binding (a CSI volume), read back the same way."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class WorkspaceBinding:
         elif self.kind == SECRET:
             out["secret"] = {"secretName": self.secret_name or (self.path.name if self.path else name)}
         else:
-            out["csi"] = {"driver": "iib.local/host-folder", "volumeAttributes": {"path": str(self.path)}}
+            out["csi"] = {"driver": HOST_FOLDER_DRIVER, "volumeAttributes": {"path": str(self.path)}}
         if self.sub_path:
             out["subPath"] = self.sub_path
         return out
@@ -65,6 +67,10 @@ def parse_workspace(
             return WorkspaceBinding(
                 SECRET, (secrets_dir / name).resolve(), str(value.get("subPath", "")), name
             )
+        csi = value.get("csi") or {}
+        if csi.get("driver") == HOST_FOLDER_DRIVER:
+            folder = (csi.get("volumeAttributes") or {}).get("path", "")
+            return WorkspaceBinding(FOLDER, Path(str(folder)).resolve(), str(value.get("subPath", "")))
         for key in ("hostPath", "path"):
             if key in value:
                 raw = value[key]

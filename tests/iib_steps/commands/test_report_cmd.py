@@ -29,6 +29,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "IIB_WORKER_USERNAMES": '["worker@EXAMPLE.COM"]',
         "IIB_BINARY_IMAGE_CONFIG": '{"prod": {"v4.17": "registry.example.com/opm:v4.17"}}',
         "LOGIN_DISABLED": "false",
+        "IIB_REQUEST_RECURSIVE_RELATED_BUNDLES_DIR": str(tmp_path_factory.mktemp("nested")),
     }
     with running_api(env) as base:
         yield f"{base}/api/v1"
@@ -45,7 +46,9 @@ def new_request(api: str) -> int:
     return int(response.json()["id"])
 
 
-def report(api: str, request_id: int, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def report(
+    api: str, request_id: int, *args: str, tmp_path: Path, command: str = "report"
+) -> subprocess.CompletedProcess[str]:
     (tmp_path / "token").write_text(WORKER_TOKEN)
     env = {
         "PATH": "/usr/bin:/bin",
@@ -54,7 +57,7 @@ def report(api: str, request_id: int, *args: str, tmp_path: Path) -> subprocess.
         "IIB_STATUS_API_TOKEN_FILE": str(tmp_path),  # a mounted Secret, as the Task's workspace gives it
         "HOME": str(tmp_path),
     }
-    return subprocess.run([STEP, "report", *args], env=env, capture_output=True, text=True, check=False)
+    return subprocess.run([STEP, command, *args], env=env, capture_output=True, text=True, check=False)
 
 
 def state(api: str, request_id: int) -> tuple[str, str]:
@@ -108,3 +111,36 @@ def test_without_a_status_api_nothing_is_reported(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0
     assert "nothing to report" in done.stdout
+
+
+def test_the_upload_step_puts_the_nested_bundles_the_build_step_wrote(api: str, tmp_path: Path) -> None:
+    response = requests.post(
+        f"{api}/builds/recursive-related-bundles",
+        json={"parent_bundle_image": "quay.io/ns/parent-bundle:1"},
+        headers={"Authorization": f"Bearer {USER_TOKEN}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    rid = int(response.json()["id"])
+    listing = tmp_path / "nested-bundles.json"
+    listing.write_text(json.dumps(["quay.io/ns/child-bundle@sha256:" + "a" * 64]))
+    args = ("--kind=nested-bundles", f"--file={listing}")
+    done = report(api, rid, *args, tmp_path=tmp_path, command="upload-artifact")
+    assert done.returncode == 0, done.stderr
+    requests.patch(  # the build step finished the request; the file is served once it is final
+        f"{api}/builds/{rid}",
+        json={"state": "complete", "state_reason": "The request completed successfully"},
+        headers={"Authorization": f"Bearer {WORKER_TOKEN}"},
+        timeout=10,
+    ).raise_for_status()
+    served = requests.get(f"{api}/builds/{rid}/nested-bundles", timeout=10)
+    assert served.status_code == 200 and served.json() == json.loads(listing.read_text())
+    missing = report(api, rid, "--kind=nested-bundles", f"--file={tmp_path / 'none.json'}", tmp_path=tmp_path,
+                     command="upload-artifact")  # fmt: skip
+    assert missing.returncode == 0 and "nothing to upload" in missing.stdout
+    wrong = report(api, new_request(api), *args, tmp_path=tmp_path, command="upload-artifact")
+    assert (
+        wrong.returncode == 1
+        and wrong.stderr.count("\n") == 1
+        and "refused the nested-bundles upload" in wrong.stderr
+    )

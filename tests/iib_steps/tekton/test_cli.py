@@ -150,3 +150,18 @@ def test_help_does_not_import_the_runner() -> None:
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     )
+
+
+def test_a_pipelinerun_file(tmp_path: Path) -> None:
+    run_obj = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {"name": "from-file"},
+        "spec": {"pipelineSpec": PIPELINE["spec"], "params": [{"name": "msg", "value": "file"}]},
+    }
+    file = tmp_path / "run.yaml"
+    file.write_text(yaml.safe_dump(run_obj))
+    done = run("pipelinerun", str(file), "--runs-dir", str(tmp_path / "runs"))
+    assert done.returncode == 0, done.stderr
+    assert "PipelineRun from-file succeeded" in done.stdout
+    assert "  result said: file" in done.stdout

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from iib_steps.tekton.runner import run_pipeline, run_task
+from iib_steps.tekton.runner.sources import REPO_ROOT
 from tests.iib_steps.tekton.conftest import pipeline
 from tests.iib_steps.tekton.oci_images import BUSYBOX, busybox_image
 
@@ -117,3 +118,48 @@ def test_an_unknown_image_is_one_clear_line(busybox, tmp_path: Path, monkeypatch
     assert not result.succeeded
     assert "cannot read the step image" in result.message
     assert "\n" not in result.message
+
+
+@pytest.fixture(scope="module")
+def step_image(busybox) -> str:
+    """The step image's layout: IIB_TEST_STEP_IMAGE (PATH[:TAG]), else .build/images/iib-step."""
+    given = os.environ.get("IIB_TEST_STEP_IMAGE") or str(REPO_ROOT / ".build" / "images" / "iib-step")
+    layout = given.removeprefix("oci:")
+    if not (Path(layout.split(":")[0]) / "index.json").is_file():
+        pytest.skip(f"no step image at {layout}: run make image, or set IIB_TEST_STEP_IMAGE=PATH[:TAG]")
+    return f"oci:{layout}"
+
+
+def test_iib_step_runs_in_the_step_image_and_gets_params_verbatim(step_image: str, tmp_path: Path) -> None:
+    nasty = '/nope/it\'s "q" $(params.path) `id`; ü'
+    bundle = REPO_ROOT / "examples" / "hello-operator" / "0.1.0"
+    task = _task(
+        {
+            "name": "render",
+            "image": "quay.io/iib-tekton/iib-step:0.1.0",
+            "command": ["iib-step"],
+            "args": ["catalog", "render", "$(workspaces.bundle.path)", "-o", "json"],
+            "securityContext": {"runAsUser": 65532},
+        },
+        {
+            "name": "validate",
+            "image": "quay.io/iib-tekton/iib-step:0.1.0",
+            "args": ["catalog", "validate", "$(params.path)"],
+        },
+        params=[{"name": "path"}],
+        workspaces=[{"name": "bundle", "readOnly": True}],
+    )
+    result = run_task(
+        task,
+        params={"path": nasty},
+        workspaces={"bundle": bundle},
+        runtime="container",
+        image_map={"quay.io/iib-tekton/iib-step": step_image},
+        runs_dir=tmp_path,
+    )
+    assert '"schema": "olm.bundle"' in (result.folder / "render.log").read_text()
+    assert result.reason == "Failed"
+    assert (
+        result.message
+        == f'"step-validate" exited with code 1: error: stat {nasty}: no such file or directory'
+    )

@@ -115,3 +115,47 @@ def test_a_failing_add_fails_the_run_with_the_steps_error_and_pushes_nothing(ind
     assert "error:" in add["message"]
     assert "add: error:" in result.message
     assert sorted(p.name for p in images.iterdir()) == before
+
+
+def _run(name: str, setup: dict, **params) -> dict:
+    result = run_pipeline(
+        name,
+        params={"binary-image": "scratch", **params},
+        workspaces={"steps-config": setup["config"]},
+        runs_dir=setup["root"] / "runs",
+    )
+    assert result.succeeded, f"{name}: {result.message}"
+    return result.results
+
+
+def test_create_empty_index_pipeline(index_setup: dict) -> None:
+    from iib_steps.images.extract import extract_index_catalog
+
+    root = index_setup["root"]
+    bundles = index_setup["bundles"]
+    one = _run(
+        "iib-add",
+        index_setup,
+        bundles=[bundles["kube-green"]],
+        **{"add-arches": ["amd64"], "request-id": "10"},
+    )
+    empty = _run(
+        "iib-create-empty-index", index_setup, **{"from-index": one["IMAGE_URL"], "request-id": "12"}
+    )
+    assert list(extract_index_catalog(empty["IMAGE_URL"], root / "empty").iterdir()) == []
+
+
+def test_every_pipeline_of_the_repository_resolves_for_the_runner() -> None:
+    from iib_steps.tekton.runner.graph import resolve_tasks
+    from iib_steps.tekton.runner.sources import CatalogTaskResolver, load_definition
+
+    files = [
+        f for f in sorted((REPO_ROOT / "pipelines").glob("*/*/*.yaml")) if f.stem == f.parent.parent.name
+    ]
+    if not files:
+        pytest.skip("no Pipelines in pipelines/ yet")
+    for file in files:
+        obj, _ = load_definition(file, "Pipeline")
+        declared = {str(p["name"]) for p in obj["spec"].get("params") or ()}
+        tasks = resolve_tasks(obj["spec"], CatalogTaskResolver(), declared)
+        assert tasks, file

@@ -8,7 +8,7 @@ import pytest
 
 from iib_steps.cli import main_group
 from iib_steps.tekton import checks, policy, schemas
-from iib_steps.tekton.loader import Resource
+from iib_steps.tekton.loader import Resource, load_file
 from tests.conftest import ROOT
 from tests.iib_steps.tekton.conftest import REQUEST_TYPES, resources, samples
 
@@ -85,7 +85,7 @@ def test_samples_run_what_exists_with_its_required_params(resource: Resource, ta
 def test_task_params_are_the_step_command_s_options(request_type: str, tasks) -> None:
     command = main_group.get_command(None, request_type)
     options = {o[2:] for p in command.params for o in p.opts if o.startswith("--")} - NOT_PARAMS
-    params = {p["name"] for p in tasks[f"iib-{request_type}"].spec["params"]} - {"step-image"}
+    params = {p["name"] for p in tasks[f"iib-{request_type}"].spec["params"]} - {"step-image", "traceparent"}
     # fbc-fragment is IIB's legacy field; every other option is a param and nothing else is.
     assert params == options
     arrays = {p["name"] for p in tasks[f"iib-{request_type}"].spec["params"] if p.get("type") == "array"}
@@ -137,3 +137,26 @@ def test_readme_tables_are_read_as_the_check_expects(tmp_path: Path) -> None:
     readme.write_text("## Params\n\n| name |\n| --- |\n| `a` |\n| `b` |\n\n## Results\n\n| `c` |\n")
     assert policy.readme_names(readme, "Params") == ["a", "b"]
     assert policy.readme_names(readme, "Results") == ["c"]
+
+
+def test_set_step_image_moves_every_task_to_the_new_digest(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    for folder in ("tasks", "pipelines", "scripts"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    new = "quay.io/example/iib-step:0.2.0@sha256:" + "ab" * 32
+    done = subprocess.run(
+        ["bash", "scripts/set-step-image.sh", new], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "tasks" / "STEP_IMAGE").read_text().strip() == new
+    for path in (tmp_path / "tasks").glob("*/0.1/*.yaml"):
+        [task] = load_file(path)
+        assert policy.check_task_policy(task, new) == [], path
+    assert STEP_IMAGE not in "".join(p.read_text() for p in (tmp_path / "tasks").rglob("README.md"))
+    refused = subprocess.run(
+        ["bash", "scripts/set-step-image.sh", "quay.io/example/iib-step:latest"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 1 and refused.stderr.startswith("error: ")

@@ -4,6 +4,7 @@ the steps' logs and the files the steps wrote. Steps are real processes (``pytho
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from pathlib import Path
 
@@ -407,3 +408,71 @@ def test_a_bad_timeout_is_one_line(runs_dir: Path, bad: str) -> None:
     assert "is not a duration" in result.taskruns.get("t", {}).get("status", {}).get("conditions", [{}])[
         0
     ].get("message", result.message)
+
+
+def test_a_child_left_running_by_a_step_does_not_hold_the_run(runs_dir: Path) -> None:
+    leave = "import subprocess; subprocess.Popen(['sleep', '300']); print('left a child')"
+    spec = pipeline(
+        [{"name": "t", "taskSpec": task_spec(py_step("leave", leave), py_step("next", "print('next')"))}]
+    )
+    result = run_pipeline(spec, runs_dir=runs_dir)
+    assert result.succeeded, result.message
+    assert (runs_dir / result.name / f"{result.name}-t" / "next.log").read_text() == "next\n"
+
+
+def test_scripts_run_from_a_file_with_their_shebang_or_sh_set_e(runs_dir: Path) -> None:
+    spec = pipeline(
+        [
+            {
+                "name": "t",
+                "params": [{"name": "v", "value": "$(params.value)"}],
+                "taskSpec": {
+                    "params": [{"name": "v"}],
+                    "results": [{"name": "r"}],
+                    "steps": [
+                        {
+                            "name": "python",
+                            "image": "python",
+                            "script": f"#!{sys.executable}\nimport sys\nprint('args', sys.argv[1:])\n",
+                            "args": ["$(params.v)"],
+                        },
+                        {
+                            "name": "shell",
+                            "image": "sh",
+                            "script": "false\necho never > $(results.r.path)\n",
+                        },
+                    ],
+                },
+            }
+        ],
+        params=[{"name": "value"}],
+    )
+    result = run_pipeline(spec, params={"value": "a b; c"}, runs_dir=runs_dir)
+    folder = runs_dir / result.name / f"{result.name}-t"
+    assert (folder / "python.log").read_text() == "args ['a b; c']\n"
+    # No shebang: sh with set -e, so the script stops at `false`.
+    assert result.taskruns["t"]["status"]["steps"][1]["terminated"]["exitCode"] == 1
+    assert "results" not in result.taskruns["t"]["status"]
+
+
+def test_a_step_timeout_fails_the_step(runs_dir: Path) -> None:
+    spec = pipeline([{"name": "t", "taskSpec": task_spec(py_step("slow", SLEEP, timeout="1s"))}])
+    result = run_pipeline(spec, runs_dir=runs_dir)
+    cond = result.taskruns["t"]["status"]["conditions"][0]
+    assert (cond["reason"], cond["message"]) == ("Failed", '"step-slow" exited because the step timed out')
+
+
+def test_updates_name_each_taskrun_as_it_starts(runs_dir: Path) -> None:
+    seen: list[list[str]] = []
+
+    def on_update(pr: dict) -> None:
+        seen.append([c["pipelineTaskName"] for c in pr["status"].get("childReferences", [])])
+
+    spec = pipeline(
+        [{"name": "a", "taskSpec": writer()}, {"name": "b", "runAfter": ["a"], "taskSpec": writer()}]
+    )
+    result = run_pipeline(spec, runs_dir=runs_dir, on_update=on_update)
+    assert result.succeeded
+    # Each TaskRun is announced while the run is going, before the final update.
+    assert ["a"] in seen[:-1]
+    assert ["a", "b"] in seen[:-1]

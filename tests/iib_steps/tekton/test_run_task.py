@@ -225,3 +225,69 @@ def test_an_empty_dir_volume_is_shared_by_the_steps_through_the_step_template(tm
     home = Path(result.results["seen"])
     assert home.is_dir()
     assert home.is_relative_to(result.folder)
+
+
+def test_a_reference_to_an_undeclared_param_is_refused(tmp_path: Path) -> None:
+    task = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "Task",
+        "metadata": {"name": "typo"},
+        "spec": task_spec(py_step("s", "pass", "$(params.nope)")),
+    }
+    result = run_task(task, runs_dir=tmp_path)
+    assert (result.reason, result.message) == (
+        "TaskRunValidationFailed",
+        "typo step s refers to $(params.nope), a param its Task does not declare",
+    )
+
+
+def test_a_pipelinerun_object_runs_as_a_cluster_would_run_it(tmp_path: Path, validate_object) -> None:
+    from iib_steps.tekton.runner import run_pipelinerun
+
+    secrets = tmp_path / "secrets"
+    (secrets / "creds").mkdir(parents=True)
+    (secrets / "creds" / "token").write_text("s3cret")
+    run = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {"generateName": "greeting-", "labels": {"app": "demo"}},
+        "spec": {
+            "pipelineSpec": {
+                "params": [{"name": "who"}],
+                "workspaces": [{"name": "shared"}, {"name": "creds"}],
+                "results": [{"name": "greeting", "value": "$(tasks.greet.results.greeting)"}],
+                "tasks": [
+                    {
+                        "name": "greet",
+                        "taskRef": {"name": "greet"},
+                        "params": [{"name": "who", "value": "$(params.who)"}],
+                    },
+                    {
+                        "name": "keep",
+                        "workspaces": [
+                            {"name": "out", "workspace": "shared"},
+                            {"name": "c", "workspace": "creds"},
+                        ],
+                        "taskSpec": task_spec(
+                            py_step("copy", COPY, "$(workspaces.out.path)", "$(workspaces.c.path)/token"),
+                            workspaces=[{"name": "out"}, {"name": "c"}],
+                        ),
+                    },
+                ],
+            },
+            "params": [{"name": "who", "value": "cluster"}],
+            "workspaces": [
+                {"name": "shared", "persistentVolumeClaim": {"claimName": "data"}},
+                {"name": "creds", "secret": {"secretName": "creds"}},
+            ],
+            "timeouts": {"pipeline": "10m"},
+        },
+    }
+    result = run_pipelinerun(run, task_dirs=[TASKS], secrets_dir=secrets, runs_dir=tmp_path / "runs")
+    assert result.succeeded, result.message
+    assert result.name.startswith("greeting-")
+    assert result.results == {"greeting": "hello, cluster!"}
+    assert (tmp_path / "runs" / "claims" / "data" / "f").read_text() == "s3cret"
+    assert result.pipelinerun["metadata"]["labels"]["app"] == "demo"
+    assert result.pipelinerun["spec"]["timeouts"]["pipeline"] == "10m"
+    validate_object(result.pipelinerun)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import jsonschema
 import pytest
 from litestar.testing import TestClient
@@ -174,6 +175,18 @@ def test_create_route_watch_record_and_store_logs(k8s_client: TestClient, kube: 
         row = conn.execute(select(requests).where(requests.c.id == add_id)).one()
     assert (row.pipelinerun_uid, row.pipelinerun_namespace) == (add_run["metadata"]["uid"], "iib-serial")
 
+    # While it runs, its log is read from the pods that exist so far.
+    url = f"/api/v1/builds/{add_id}/logs"
+    assert client.get(url).status_code == 400  # no pod yet: IIB's "not complete yet"
+    kube.add_pod(
+        "iib-serial", f"iib-add-{add_id}", "build", "2026-11-20T10:00:05Z", {"resolve": "Resolving\n"}
+    )
+    running = client.get(url)
+    assert (running.status_code, running.text) == (
+        200,
+        f"PipelineRun iib-serial/iib-add-{add_id}\n[build : resolve] Resolving\n",
+    )
+
     # Tekton finishes the run: the watcher records it and the pods' step logs are stored.
     done = samples.succeeded(results=samples.ADD_RESULTS)
     _finish(kube, "iib-serial", f"iib-add-{add_id}", done)
@@ -240,13 +253,19 @@ def test_a_retried_create_does_not_start_a_second_run(
     assert kube.runs[("iib", f"iib-rm-{rm_id}")]["metadata"]["uid"] == first
 
 
-def test_cloudevents_path_collects_logs_too(kube: LoopbackKubernetes, db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("storage", ["folder", "s3"])
+def test_cloudevents_path_collects_logs_too(
+    kube: LoopbackKubernetes, db_url: str, tmp_path: Path, storage: str, request: pytest.FixtureRequest
+) -> None:
+    if storage == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        bucket = f"iib-k8s-{tmp_path.name.lower().replace('_', '-')}"[:60]
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
+        where: dict[str, Any] = {"IIB_AWS_S3_BUCKET_NAME": bucket, "IIB_AWS_S3_ENDPOINT_URL": endpoint}
+    else:
+        where = {"IIB_REQUEST_LOGS_DIR": str(tmp_path / "logs")}
     settings = base_settings(
-        db_url,
-        IIB_EXECUTOR="kubernetes",
-        IIB_KUBERNETES_NAMESPACE="iib",
-        IIB_KUBERNETES_WATCH=False,
-        IIB_REQUEST_LOGS_DIR=str(tmp_path / "logs"),
+        db_url, IIB_EXECUTOR="kubernetes", IIB_KUBERNETES_NAMESPACE="iib", IIB_KUBERNETES_WATCH=False, **where
     )
     with TestClient(create_app(settings), base_url="http://iib.example.com") as client:
         rm_id = client.post("/api/v1/builds/rm", json=RM, headers=user(BOB)).json()["id"]
@@ -263,3 +282,27 @@ def test_cloudevents_path_collects_logs_too(kube: LoopbackKubernetes, db_url: st
         )
         assert logs.endswith("[build : rm] Removed etcd\n")
     client.app.state.ctx.db.dispose()
+
+
+def test_an_invalid_pipelinerun_is_refused_and_leaves_nothing(
+    kube: LoopbackKubernetes, db_url: str, tmp_path: Path
+) -> None:
+    settings = base_settings(
+        db_url,
+        IIB_EXECUTOR="kubernetes",
+        IIB_KUBERNETES_NAMESPACE="iib",
+        IIB_KUBERNETES_WATCH=False,
+        IIB_PIPELINE_WORKSPACES={"steps-config": {"configMap": "iib-steps-config"}},  # not an object
+    )
+    with TestClient(create_app(settings), base_url="http://iib.example.com") as client:
+        response = client.post("/api/v1/builds/add", json=ADD, headers=user(ALICE))
+        assert (response.status_code, response.json()) == (
+            500,
+            {"error": "The scheduling of the build request with ID 1 failed"},
+        )
+        body = client.get("/api/v1/builds/1").json()
+        assert (body["state"], body["state_reason"]) == ("failed", "The scheduling of the request failed")
+    client.app.state.ctx.db.dispose()
+    assert kube.runs == {}
+    assert kube.secrets == {}  # the overwrite token's Secret was deleted again
+    assert ("DELETE", "/api/v1/namespaces/iib/secrets/iib-add-1-secrets") in kube.calls

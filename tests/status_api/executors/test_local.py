@@ -175,8 +175,10 @@ class Server:
 def server(tmp_path: Path, db_url: str) -> Iterator[Callable[..., Server]]:
     made: list[Server] = []
 
-    def make(workers: int = 2) -> Server:
+    def make(workers: int = 2, status_url: bool = True) -> Server:
         made.append(Server(tmp_path, db_url, workers))
+        if not status_url:  # then iib-status-api tells the steps its own address
+            del made[-1].env["IIB_STATUS_API_URL"]
         made[-1].start()
         return made[-1]
 
@@ -214,7 +216,7 @@ def most_at_once(lines: list[str]) -> int:
 
 
 def test_a_request_runs_reports_and_logs(server: Callable[..., Server]) -> None:
-    api = server()
+    api = server(status_url=False)
     request_id = api.post_rm(["etcd"])
     wait_for(lambda: f"start {request_id}" in api.lines(), "the step starting")
     # While it runs: its state as the step reported it, and its log so far.
@@ -314,12 +316,13 @@ def _job_files(api: Server) -> list[str]:
     return sorted(p.name for p in folder.glob("*.json")) if folder.exists() else []
 
 
-def test_a_restart_neither_loses_nor_duplicates(server: Callable[..., Server]) -> None:
+@pytest.mark.parametrize("kill", [True, False], ids=["crash", "stop"])
+def test_a_restart_neither_loses_nor_duplicates(server: Callable[..., Server], kill: bool) -> None:
     api = server(workers=1)
     running = api.post_rm(["a"])
     waiting = api.post_rm(["b"])
     wait_for(lambda: f"start {running}" in api.lines(), "the first run starting")
-    api.stop(kill=True)  # a crash: the server and its step die at once
+    api.stop(kill=kill)  # a crash (the server and its step die at once), or a stop (SIGTERM)
     api.start()
     interrupted = final(api, running)
     assert interrupted["state"] == "failed"

@@ -60,7 +60,7 @@ def test_add_then_rm_on_its_output(api: Server, reg_world: Any) -> None:  # noqa
     bundle = reg_world.bundles["dbaas-operator-0.5.0"]
     add = requests.post(
         f"{api.base}/api/v1/builds/add",
-        json={"from_index": reg_world.index, "bundles": [bundle]},
+        json={"from_index": reg_world.index, "bundles": [bundle], "binary_image": reg_world.binary},
         headers={HEADER: "alice@EXAMPLE.COM"},
         timeout=30,
     )
@@ -77,7 +77,7 @@ def test_add_then_rm_on_its_output(api: Server, reg_world: Any) -> None:  # noqa
     manifest = skopeo_manifest(added["index_image"])
     assert manifest["mediaType"] == "application/vnd.docker.distribution.manifest.list.v2+json"
 
-    rm_id = api.post_rm(["kube-green"], from_index=added["index_image"])
+    rm_id = api.post_rm(["kube-green"], from_index=added["index_image"], binary_image=reg_world.binary)
     removed = final(api, rm_id)
     assert (removed["state"], removed["state_reason"]) == ("complete", REMOVED), removed["state_reason"]
     assert removed["from_index_resolved"] == added["index_image_resolved"]

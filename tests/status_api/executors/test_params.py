@@ -10,6 +10,7 @@ from status_api.executors.base import Submission
 from status_api.executors.params import (
     REQUEST_PARAMS,
     RunSettings,
+    local_status_url,
     pipeline_params,
     run_annotations,
     run_labels,
@@ -146,3 +147,19 @@ def test_the_trace_context_rides_along() -> None:
     }
     assert "traceparent" not in pipeline_params(sub, RunSettings())
     assert run_annotations(Submission(1, "rm", {})) == {}
+
+
+def test_local_status_url() -> None:
+    assert local_status_url("0.0.0.0", 8080) == "http://127.0.0.1:8080/api/v1"
+    assert local_status_url("127.0.0.1", 9) == "http://127.0.0.1:9/api/v1"
+    assert local_status_url("::1", 9) == "http://[::1]:9/api/v1"
+
+
+def test_the_greenwave_config_of_a_gated_add_is_json_text() -> None:
+    sub = submission("add")
+    config = {"decision_context": "c", "product_version": "p", "subject_type": "koji_build"}
+    gated = Submission(sub.request_id, "add", {**sub.params, "greenwave_config": config})
+    assert pipeline_params(gated, RunSettings())["greenwave-config"] == (
+        '{"decision_context":"c","product_version":"p","subject_type":"koji_build"}'
+    )
+    assert "greenwave-config" not in pipeline_params(sub, RunSettings())
