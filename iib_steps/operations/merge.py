@@ -14,6 +14,7 @@ from iib_steps.operations.common import (
     check_overwrite_token,
     index_facts,
     load_index_catalog,
+    log,
     prepare_request_for_build,
 )
 
@@ -104,10 +105,18 @@ def run(ctx: Context, req: MergeRequest) -> dict[str, Any]:
         for e in ctx.settings.no_ocp_label_allow_list
     )
     invalid: list[str] = []
+    why: list[str] = []
     for image in [*missing, *source_bundles]:
         label = ctx.images.inspect(image).labels.get(rs.LABEL_OCP_VERSIONS)
         if not rs.bundle_ocp_version_valid(label, ocp_version, allow_missing_label):
             invalid.append(image)
+            why.append(f"{image} ({label or 'no label'})")
+    if invalid:
+        # IIB only logs a count; the whole list tells why a merge can come out short, or empty.
+        log(
+            f"{len(invalid)} bundle(s) not meant for OCP {ocp_version} by their {rs.LABEL_OCP_VERSIONS} "
+            f"label, to be deprecated: {', '.join(why)}"
+        )
 
     ctx.reporter.progress("Adding bundles missing in source index image")
     changed: set[str] = set()
@@ -141,6 +150,9 @@ def run(ctx: Context, req: MergeRequest) -> dict[str, Any]:
         changed |= set(deprecated.changed) | set(deprecated.removed)
 
     catalogs.validate(catalog)
+    if not catalog.bundles:
+        hint = " (its bundles were all deprecated, above)" if deprecate else ""
+        log(f"note: the merged catalog is empty{hint}")
     catalogs.write_packages(catalog, configs, changed)
     fields, results = build_push_and_overwrite(
         ctx,

@@ -9,6 +9,7 @@ import pytest
 from iib_steps.cli import main_group
 from iib_steps.tekton import checks, policy, schemas
 from iib_steps.tekton.loader import Resource, load_file
+from iib_steps.tekton.runner.params import bind_params
 from tests.conftest import ROOT
 from tests.iib_steps.tekton.conftest import REQUEST_TYPES, resources, samples
 
@@ -79,6 +80,16 @@ def test_samples_run_what_exists_with_its_required_params(resource: Resource, ta
     assert given <= set(declared)
     assert {n for n, p in declared.items() if "default" not in p} <= given
     assert {w["name"] for w in spec.get("workspaces") or []} <= {w["name"] for w in target.spec["workspaces"]}
+
+
+@pytest.mark.parametrize("kind", ["Task", "Pipeline"])
+def test_merge_index_image_needs_only_source_from_index(kind: str, tasks, pipelines) -> None:
+    # IIB's merge-index-image request makes target_index optional; the step reads "" as none.
+    resource = (tasks if kind == "Task" else pipelines)["iib-merge-index-image"]
+    params = resource.spec["params"]
+    assert {p["name"] for p in params if "default" not in p} == {"source-from-index"}
+    bound = bind_params(params, {"source-from-index": "registry.example.com/index:v4.17"}, "merge")
+    assert bound["target-index"] == ""
 
 
 @pytest.mark.parametrize("request_type", REQUEST_TYPES)
