@@ -13,6 +13,7 @@ app = typer.Typer(
 # `iib-step catalog <command>`: the catalog command modules register here.
 catalog_app = typer.Typer(
     no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     help="File-Based Catalog commands shaped like opm's (render, validate, fmt, migrate, ...).",
@@ -20,6 +21,7 @@ catalog_app = typer.Typer(
 # `iib-step tekton <command>`: the Tekton command modules register here.
 tekton_app = typer.Typer(
     no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     help="Tekton: run this project's Pipelines and Tasks on this machine, Tekton bundles.",

@@ -126,3 +126,11 @@ def test_every_command_is_reached() -> None:
     )
     assert len(COMMAND_PATHS) >= len(COMMANDS) + len(CATALOG_COMMANDS)
     assert all(load(lazy.target) is not None for lazy in (*COMMANDS.values(), *CATALOG_COMMANDS.values()))
+
+
+@pytest.mark.parametrize("group", [[], ["catalog"], ["tekton"], ["image"], ["demo"]], ids=" ".join)
+def test_group_help_offers_no_shell_completion(group: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = _run([*group, "--help"], capsys)
+    assert rc == 0
+    assert "--install-completion" not in out
+    assert max(len(line) for line in out.splitlines()) <= 80
