@@ -23,11 +23,14 @@ install: $(DEV_STAMP)
 # Only the runtime: no compiler, no Kerberos headers, no test services.
 runtime: $(RUNTIME_STAMP)
 
+# Not quiet: pip prints a line per package, so a first `make run` shows progress while it installs.
 $(RUNTIME_STAMP): requirements.lock pyproject.toml
+	@echo "== installing the runtime (requirements.lock) into $(VENV)"
 	bash scripts/install-system-deps.sh run
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --progress-bar off --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
+	@echo "== runtime installed"
 	touch $@
 
 $(DEV_STAMP): requirements-dev.lock requirements.lock pyproject.toml
