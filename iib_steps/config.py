@@ -156,6 +156,10 @@ class Settings(BaseModel):
     catalog_layer_groups: int = 64
     # Greenwave's API root (IIB's iib_greenwave_url); add requests given a Greenwave config gate on it.
     greenwave_url: str | None = None
+    # Registries (host[:port]) reached without TLS verification, plain HTTP when they speak no TLS;
+    # added to those of the IIB_INSECURE_REGISTRIES environment variable. A setting rather than only
+    # the variable, so that it reaches steps in containers through the steps-config workspace.
+    insecure_registries: list[str] = Field(default_factory=list)
     # Secrets: by file or by environment variable, never inline.
     registry_auth_file: str | None = None  # a containers auth.json / docker config.json
     status_api_token_file: str | None = None

@@ -71,7 +71,8 @@ def with_retries(policy: RetryPolicy, what: str, func: Callable[[], T]) -> T:
             reason = reason.split("(Caused by ")[-1].rstrip(")") if "Caused by" in reason else reason
             raise StepError(
                 f"{what} failed: TLS verification failed ({reason}); for a local registry without a "
-                "trusted certificate, list its host in IIB_INSECURE_REGISTRIES"
+                "trusted certificate, list its host in the insecure_registries setting or in "
+                "IIB_INSECURE_REGISTRIES"
             ) from None
         except (
             requests.exceptions.InvalidURL,

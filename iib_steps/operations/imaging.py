@@ -40,7 +40,7 @@ from iib_steps.images.inspect import ExistingLayer, ImageReader
 from iib_steps.images.layers import LayerBlob, LayerSpec, write_layer
 from iib_steps.images.manifests import Descriptor, ImageIndex, ImageManifest, Platform, RawManifest
 from iib_steps.images.push import Pusher, push_manifests, targets_for
-from iib_steps.images.registry import RegistryClient
+from iib_steps.images.registry import RegistryClient, insecure_registries_from_env
 from iib_steps.operations.prepack import Prepacker
 
 
@@ -96,7 +96,8 @@ class ImageIO:
         self.settings = settings
         self.registry_auths = dict(registry_auths or {})
         if client is None:
-            client = RegistryClient(auth=self._auth_store())
+            insecure = insecure_registries_from_env() | set(settings.insecure_registries)
+            client = RegistryClient(auth=self._auth_store(), insecure=insecure)
         self.client = client
         self._cache: dict[tuple[str, bool], ImageInfo] = {}
 

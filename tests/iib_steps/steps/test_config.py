@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iib_steps.config import CUSTOMIZATION_TYPES, load_settings, read_secret
+from iib_steps.config import CUSTOMIZATION_TYPES, Settings, load_settings, read_secret
 from iib_steps.errors import StepError
 
 
@@ -76,3 +76,17 @@ def test_secrets_from_file_or_env_never_printed(tmp_path, monkeypatch):
     monkeypatch.setenv("MY_TOKEN", "envtok")
     assert read_secret(env="MY_TOKEN").reveal() == "envtok"
     assert read_secret(env="NOT_SET_ANYWHERE_42") is None
+
+
+def test_insecure_registries_from_the_file_add_to_the_environments(tmp_path, monkeypatch):
+    from iib_steps.operations.imaging import ImageIO
+
+    path = tmp_path / "s.yaml"
+    path.write_text("insecure_registries: [127.0.0.1:5000, registry.test]\n")
+    monkeypatch.setenv("IIB_INSECURE_REGISTRIES", "other.test:8443")
+    settings = load_settings(path)
+    assert settings.insecure_registries == ["127.0.0.1:5000", "registry.test"]
+    client = ImageIO(settings).client
+    assert client.insecure == {"127.0.0.1:5000", "registry.test", "other.test:8443"}
+    monkeypatch.delenv("IIB_INSECURE_REGISTRIES")
+    assert ImageIO(Settings()).client.insecure == set()
