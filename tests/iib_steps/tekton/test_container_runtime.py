@@ -121,16 +121,18 @@ def test_an_unknown_image_is_one_clear_line(busybox, tmp_path: Path, monkeypatch
 
 
 @pytest.fixture(scope="module")
-def step_image(busybox) -> str:
-    """The step image's layout: IIB_TEST_STEP_IMAGE (PATH[:TAG]), else .build/images/iib-step."""
-    given = os.environ.get("IIB_TEST_STEP_IMAGE") or str(REPO_ROOT / ".build" / "images" / "iib-step")
-    layout = given.removeprefix("oci:")
-    if not (Path(layout.split(":")[0]) / "index.json").is_file():
-        pytest.skip(f"no step image at {layout}: run make image, or set IIB_TEST_STEP_IMAGE=PATH[:TAG]")
-    return f"oci:{layout}"
+def step_image_ref(busybox, request: pytest.FixtureRequest) -> str:
+    """The step image's layout: IIB_TEST_STEP_IMAGE (PATH[:TAG]), else the session's step image (built
+    from this tree with `make image` once, tests/fixtures/step_image.py)."""
+    given = os.environ.get("IIB_TEST_STEP_IMAGE")
+    if given:
+        return f"oci:{given.removeprefix('oci:')}"
+    return f"oci:{request.getfixturevalue('step_image_layout')}"
 
 
-def test_iib_step_runs_in_the_step_image_and_gets_params_verbatim(step_image: str, tmp_path: Path) -> None:
+def test_iib_step_runs_in_the_step_image_and_gets_params_verbatim(
+    step_image_ref: str, tmp_path: Path
+) -> None:
     nasty = '/nope/it\'s "q" $(params.path) `id`; ü'
     bundle = REPO_ROOT / "examples" / "hello-operator" / "0.1.0"
     task = _task(
@@ -154,7 +156,7 @@ def test_iib_step_runs_in_the_step_image_and_gets_params_verbatim(step_image: st
         params={"path": nasty},
         workspaces={"bundle": bundle},
         runtime="container",
-        image_map={"quay.io/iib-tekton/iib-step": step_image},
+        image_map={"quay.io/iib-tekton/iib-step": step_image_ref},
         runs_dir=tmp_path,
     )
     assert '"schema": "olm.bundle"' in (result.folder / "render.log").read_text()
