@@ -1,0 +1,169 @@
+"""More of the repository's Pipelines end to end on the embedded runner (host runtime), against OCI
+layouts on disk: iib-fbc-operations, iib-merge-index-image and iib-add-deprecations, each on indexes
+built by the iib-add Pipeline from the shared test bundles.
+
+Skips with the reason where the Pipelines, the shared test bundles, or the step options the Tasks
+use are not there yet.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from iib_steps.tekton.runner import run_pipeline
+from iib_steps.tekton.runner.sources import REPO_ROOT
+from tests.iib_steps.tekton.test_e2e_pipelines import IIB_STEP
+
+BUNDLES = ("kube-green-0.3.0", "dbaas-operator-0.5.0", "bpfman-operator-0.5.6")
+PIPELINES = ("iib-add", "iib-fbc-operations", "iib-merge-index-image", "iib-add-deprecations")
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> dict:
+    for name in PIPELINES:
+        if not (REPO_ROOT / "pipelines" / name / "0.1" / f"{name}.yaml").is_file():
+            pytest.skip(f"pipelines/{name} is not in this checkout yet")
+    help_text = subprocess.run([IIB_STEP, "add", "--help"], capture_output=True, text=True).stdout
+    if "--result" not in help_text:
+        pytest.skip("iib-step add has no --result option yet (the Tasks' step options are not merged)")
+    from iib_steps.images.build import build_bundle_image
+
+    root = tmp_path_factory.mktemp("e2e-more")
+    images = root / "images"
+    refs = {}
+    for name in BUNDLES:
+        package, _, version = name.rpartition("-")
+        ref = f"oci:{images}/{package}-bundle:v{version}"
+        build_bundle_image(testdata / "bundles" / name, [ref], fmt="oci")
+        refs[package] = ref
+    config = root / "steps-config"
+    config.mkdir()
+    # Binaryless builds for v4.5, IIB's OCP version for an index built from nothing; bundles without
+    # a com.redhat.openshift.versions label allowed for these images when a merge request says
+    # ignore-bundle-ocp-version (see tests/iib_steps/steps/test_merge.py).
+    settings = {
+        "registry": f"oci:{images}",
+        "oci_layout_root": str(images),
+        "binary_image_config": {"prod": {"v4.5": "scratch"}},
+        "no_ocp_label_allow_list": [f"oci:{images}"],
+    }
+    (config / "config.yaml").write_text(yaml.safe_dump(settings))
+    return {"root": root, "images": images, "bundles": refs, "config": config, "ids": iter(range(100, 10**6))}
+
+
+def _run(name: str, setup: dict, validate_object=None, **params) -> dict:
+    """Runs Pipeline ``name`` with the host runtime; asserts it Succeeded and, given
+    ``validate_object``, that its PipelineRun and TaskRuns are valid; returns its results."""
+    result = run_pipeline(
+        name,
+        params={"binary-image": "scratch", "request-id": str(next(setup["ids"])), **params},
+        workspaces={"steps-config": setup["config"]},
+        runs_dir=setup["root"] / "runs",
+    )
+    assert result.succeeded, f"{name}: {result.reason}: {result.message}"
+    if validate_object is not None:
+        for obj in (result.pipelinerun, *result.taskruns.values()):
+            validate_object(obj)
+        assert result.results["IMAGE_DIGEST"].startswith("sha256:"), result.results
+        assert result.results["IMAGE_URL"], result.results
+        assert result.results["IMAGE_REF"].endswith("@" + result.results["IMAGE_DIGEST"]), result.results
+    return result.results
+
+
+def _index(setup: dict, *packages: str) -> str:
+    bundles = [setup["bundles"][p] for p in packages]
+    return _run("iib-add", setup, bundles=bundles, **{"add-arches": ["amd64"]})["IMAGE_URL"]
+
+
+def _catalog(setup: dict, image: str, name: str) -> Path:
+    from iib_steps.images.extract import extract_index_catalog
+
+    return extract_index_catalog(image, setup["root"] / name)
+
+
+def _documents(catalog: Path) -> list[dict]:
+    """Every FBC document (schema blob) of an extracted catalog, JSON or YAML."""
+    docs: list[dict] = []
+    for path in sorted(p for p in catalog.rglob("*") if p.is_file()):
+        if path.suffix == ".json":
+            text = path.read_text()
+            decoder = json.JSONDecoder()
+            i = 0
+            while i < len(text):
+                while i < len(text) and text[i].isspace():
+                    i += 1
+                if i >= len(text):
+                    break
+                obj, i = decoder.raw_decode(text, i)
+                docs.append(obj)
+        elif path.suffix in (".yaml", ".yml"):
+            docs.extend(d for d in yaml.safe_load_all(path.read_text()) if d)
+    return docs
+
+
+def _packages(catalog: Path) -> set[str]:
+    return {d["name"] for d in _documents(catalog) if d.get("schema") == "olm.package"}
+
+
+def test_fbc_operations_pipeline_adds_the_fragments_packages(setup: dict, validate_object) -> None:
+    fragment = _index(setup, "kube-green")
+    from_index = _index(setup, "dbaas-operator")
+    assert _packages(_catalog(setup, from_index, "fbc-from")) == {"dbaas-operator"}
+    results = _run(
+        "iib-fbc-operations",
+        setup,
+        validate_object,
+        **{"from-index": from_index, "fbc-fragments": [fragment]},
+    )
+    assert results["from_index_resolved"].split("@")[1].startswith("sha256:")
+    catalog = _catalog(setup, results["IMAGE_URL"], "fbc-out")
+    assert _packages(catalog) == {"dbaas-operator", "kube-green"}
+    bundles = {d["name"] for d in _documents(catalog) if d.get("schema") == "olm.bundle"}
+    assert bundles == {"dbaas-operator.v0.5.0", "kube-green.v0.3.0"}
+
+
+def test_merge_index_image_pipeline_merges_in_what_the_source_lacks(setup: dict, validate_object) -> None:
+    source = _index(setup, "kube-green")
+    target = _index(setup, "kube-green", "bpfman-operator")
+    results = _run(
+        "iib-merge-index-image",
+        setup,
+        validate_object,
+        **{"source-from-index": source, "target-index": target, "ignore-bundle-ocp-version": "true"},
+    )
+    assert results["source_from_index_resolved"].split("@")[1].startswith("sha256:")
+    assert results["target_index_resolved"].split("@")[1].startswith("sha256:")
+    # The target's extra package (bpfman-operator, unlabelled but allowed here) is merged in.
+    catalog = _catalog(setup, results["IMAGE_URL"], "merge-out")
+    assert _packages(catalog) == {"kube-green", "bpfman-operator"}
+
+
+def test_add_deprecations_pipeline_adds_the_deprecations_blob(setup: dict, validate_object) -> None:
+    from_index = _index(setup, "kube-green")
+    schema = {
+        "schema": "olm.deprecations",
+        "package": "kube-green",
+        "entries": [{"reference": {"schema": "olm.bundle", "name": "kube-green.v0.3.0"}, "message": "old"}],
+    }
+    results = _run(
+        "iib-add-deprecations",
+        setup,
+        validate_object,
+        **{
+            "from-index": from_index,
+            "operator-package": "kube-green",
+            "deprecation-schema": json.dumps(schema),
+        },
+    )
+    assert results["from_index_resolved"].split("@")[1].startswith("sha256:")
+    catalog = _catalog(setup, results["IMAGE_URL"], "deprecations-out")
+    deprecations = [d for d in _documents(catalog) if d.get("schema") == "olm.deprecations"]
+    assert len(deprecations) == 1, deprecations
+    assert deprecations[0]["package"] == "kube-green"
+    assert deprecations[0]["entries"] == schema["entries"]
+    assert _packages(catalog) == {"kube-green"}
