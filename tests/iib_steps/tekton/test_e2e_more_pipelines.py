@@ -9,6 +9,7 @@ use are not there yet.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -56,12 +57,16 @@ def setup(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> dict:
     return {"root": root, "images": images, "bundles": refs, "config": config, "ids": iter(range(100, 10**6))}
 
 
-def _run(name: str, setup: dict, validate_object=None, **params) -> dict:
+def _run(
+    name: str, setup: dict, validate_object=None, binary_image: str | None = "scratch", **params
+) -> dict:
     """Runs Pipeline ``name`` with the host runtime; asserts it Succeeded and, given
     ``validate_object``, that its PipelineRun and TaskRuns are valid; returns its results."""
+    if binary_image is not None:
+        params["binary-image"] = binary_image
     result = run_pipeline(
         name,
-        params={"binary-image": "scratch", "request-id": str(next(setup["ids"])), **params},
+        params={"request-id": str(next(setup["ids"])), **params},
         workspaces={"steps-config": setup["config"]},
         runs_dir=setup["root"] / "runs",
     )
@@ -167,3 +172,102 @@ def test_add_deprecations_pipeline_adds_the_deprecations_blob(setup: dict, valid
     assert deprecations[0]["package"] == "kube-green"
     assert deprecations[0]["entries"] == schema["entries"]
     assert _packages(catalog) == {"kube-green"}
+
+
+@pytest.fixture(scope="module")
+def related(registry, testdata: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """In the loopback registry: a parent bundle (kube-green) whose CSV names a child bundle
+    (pelorus), whose CSV names an operand image; and a steps-config for that registry.
+    As tests/iib_steps/steps/test_regenerate_cmds.py builds it, so nothing needs the internet."""
+    for name in ("iib-regenerate-bundle", "iib-recursive-related-bundles"):
+        if not (REPO_ROOT / "pipelines" / name / "0.1" / f"{name}.yaml").is_file():
+            pytest.skip(f"pipelines/{name} is not in this checkout yet")
+    from iib_steps.images.build import build_bundle_image
+    from iib_steps.images.registry import RegistryClient
+
+    root = tmp_path_factory.mktemp("e2e-related")
+    client = RegistryClient(insecure={registry.host})
+    ns = "e2e-more"
+
+    def bundle_copy(name: str, old: str, new: str) -> Path:
+        dest = root / name
+        shutil.copytree(testdata / "bundles" / name, dest)
+        for csv in (dest / "manifests").glob("*.clusterserviceversion.yaml"):
+            csv.write_text(csv.read_text().replace(old, new))
+        return dest
+
+    # Any image serves as the operand: it is only resolved to its digest.
+    operand = registry.ref(f"{ns}/pelorus-operator:0.0.9")
+    build_bundle_image(testdata / "bundles" / "kube-green-0.3.0", [operand], client=client)
+    child = registry.ref(f"{ns}/pelorus-bundle:child")
+    child_dir = bundle_copy("pelorus-operator-0.0.9", "quay.io/pelorus/pelorus-operator:0.0.9", operand)
+    labels = {"com.redhat.delivery.operator.bundle": "true"}
+    build_bundle_image(child_dir, [child], labels=labels, client=client)
+    parent = registry.ref(f"{ns}/kube-green-bundle:parent")
+    parent_dir = bundle_copy("kube-green-0.7.1", "docker.io/kubegreen/kube-green:0.7.1", child)
+    build_bundle_image(parent_dir, [parent], client=client)
+    config = root / "steps-config"
+    config.mkdir()
+    (config / "config.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "registry": registry.ref(ns),
+                "insecure_registries": [registry.host],
+                "total_attempts": 3,
+                "retry_delay": 0.5,
+            }
+        )
+    )
+    return {
+        "root": root,
+        "config": config,
+        "client": client,
+        "registry": registry,
+        "ns": ns,
+        "parent": parent,
+        "child": child,
+        "ids": iter(range(500, 10**6)),
+    }
+
+
+def test_regenerate_bundle_pipeline_pins_the_related_images(related: dict, validate_object) -> None:
+    from iib_steps.images.extract import extract_bundle
+    from iib_steps.images.inspect import get_labels
+
+    results = _run(
+        "iib-regenerate-bundle",
+        related,
+        validate_object,
+        binary_image=None,
+        **{"from-bundle-image": related["parent"]},
+    )
+    registry, ns = related["registry"], related["ns"]
+    out = results["IMAGE_URL"]
+    assert results["bundle_image"] == out
+    assert results["package_name"] == "kube-green"
+    assert results["from_bundle_image_resolved"].startswith(registry.ref(f"{ns}/kube-green-bundle@sha256:"))
+    labels = get_labels(out, client=related["client"])
+    assert labels["com.redhat.iib.pinned"] == "true"
+    assert labels["operators.operatorframework.io.bundle.package.v1"] == "kube-green"
+    bundle = extract_bundle(out, related["root"] / "regenerated", client=related["client"])
+    (csv,) = (bundle / "manifests").glob("*.clusterserviceversion.yaml")
+    images = {i["image"] for i in yaml.safe_load(csv.read_text())["spec"]["relatedImages"]}
+    (image,) = images
+    assert image.startswith(registry.ref(f"{ns}/pelorus-bundle@sha256:"))  # the child, pinned
+
+
+def test_recursive_related_bundles_pipeline_finds_the_nested_bundle(related: dict, validate_object) -> None:
+    result = run_pipeline(
+        "iib-recursive-related-bundles",
+        params={"parent-bundle-image": related["parent"], "request-id": "600"},
+        workspaces={"steps-config": related["config"]},
+        runs_dir=related["root"] / "runs",
+    )
+    assert result.succeeded, f"{result.reason}: {result.message}"
+    for obj in (result.pipelinerun, *result.taskruns.values()):
+        validate_object(obj)
+    registry, ns = related["registry"], related["ns"]
+    resolved = result.results["parent_bundle_image_resolved"]
+    assert resolved.startswith(registry.ref(f"{ns}/kube-green-bundle@sha256:"))
+    # The parent names the child bundle; both count, as the step's own test shows.
+    assert result.results["nested_bundles_count"] == "2"
