@@ -20,7 +20,7 @@ from iib_steps.tekton.runner import run_pipeline
 from iib_steps.tekton.runner.sources import REPO_ROOT
 from tests.iib_steps.tekton.test_e2e_pipelines import IIB_STEP
 
-BUNDLES = ("kube-green-0.3.0", "dbaas-operator-0.5.0", "bpfman-operator-0.5.6")
+BUNDLES = ("kube-green-0.3.0", "kube-green-0.3.1", "dbaas-operator-0.5.0", "bpfman-operator-0.5.6")
 PIPELINES = ("iib-add", "iib-fbc-operations", "iib-merge-index-image", "iib-add-deprecations")
 
 
@@ -41,7 +41,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> dict:
         package, _, version = name.rpartition("-")
         ref = f"oci:{images}/{package}-bundle:v{version}"
         build_bundle_image(testdata / "bundles" / name, [ref], fmt="oci")
-        refs[package] = ref
+        refs[name] = ref
     config = root / "steps-config"
     config.mkdir()
     # Binaryless builds for v4.5, IIB's OCP version for an index built from nothing; bundles without
@@ -80,8 +80,8 @@ def _run(
     return result.results
 
 
-def _index(setup: dict, *packages: str) -> str:
-    bundles = [setup["bundles"][p] for p in packages]
+def _index(setup: dict, *names: str) -> str:
+    bundles = [setup["bundles"][n] for n in names]
     return _run("iib-add", setup, bundles=bundles, **{"add-arches": ["amd64"]})["IMAGE_URL"]
 
 
@@ -115,10 +115,15 @@ def _packages(catalog: Path) -> set[str]:
     return {d["name"] for d in _documents(catalog) if d.get("schema") == "olm.package"}
 
 
-def test_fbc_operations_pipeline_adds_the_fragments_packages(setup: dict, validate_object) -> None:
-    fragment = _index(setup, "kube-green")
-    from_index = _index(setup, "dbaas-operator")
-    assert _packages(_catalog(setup, from_index, "fbc-from")) == {"dbaas-operator"}
+def _bundles(catalog: Path) -> set[str]:
+    return {d["name"] for d in _documents(catalog) if d.get("schema") == "olm.bundle"}
+
+
+def test_fbc_operations_pipeline_replaces_the_fragments_packages(setup: dict, validate_object) -> None:
+    # The fragment's kube-green package has one bundle more (v0.3.1 replaces v0.3.0).
+    fragment = _index(setup, "kube-green-0.3.0", "kube-green-0.3.1")
+    from_index = _index(setup, "kube-green-0.3.0", "dbaas-operator-0.5.0")
+    assert _bundles(_catalog(setup, from_index, "fbc-from")) == {"dbaas-operator.v0.5.0", "kube-green.v0.3.0"}
     results = _run(
         "iib-fbc-operations",
         setup,
@@ -127,14 +132,14 @@ def test_fbc_operations_pipeline_adds_the_fragments_packages(setup: dict, valida
     )
     assert results["from_index_resolved"].split("@")[1].startswith("sha256:")
     catalog = _catalog(setup, results["IMAGE_URL"], "fbc-out")
+    # The fragment's kube-green package replaces the index's; dbaas-operator is left alone.
     assert _packages(catalog) == {"dbaas-operator", "kube-green"}
-    bundles = {d["name"] for d in _documents(catalog) if d.get("schema") == "olm.bundle"}
-    assert bundles == {"dbaas-operator.v0.5.0", "kube-green.v0.3.0"}
+    assert _bundles(catalog) == {"dbaas-operator.v0.5.0", "kube-green.v0.3.0", "kube-green.v0.3.1"}
 
 
 def test_merge_index_image_pipeline_merges_in_what_the_source_lacks(setup: dict, validate_object) -> None:
-    source = _index(setup, "kube-green")
-    target = _index(setup, "kube-green", "bpfman-operator")
+    source = _index(setup, "kube-green-0.3.0")
+    target = _index(setup, "kube-green-0.3.0", "bpfman-operator-0.5.6")
     results = _run(
         "iib-merge-index-image",
         setup,
@@ -149,7 +154,7 @@ def test_merge_index_image_pipeline_merges_in_what_the_source_lacks(setup: dict,
 
 
 def test_add_deprecations_pipeline_adds_the_deprecations_blob(setup: dict, validate_object) -> None:
-    from_index = _index(setup, "kube-green")
+    from_index = _index(setup, "kube-green-0.3.0")
     schema = {
         "schema": "olm.deprecations",
         "package": "kube-green",
