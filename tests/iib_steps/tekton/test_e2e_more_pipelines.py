@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ import yaml
 
 from iib_steps.tekton.runner import run_pipeline
 from iib_steps.tekton.runner.sources import REPO_ROOT
-from tests.iib_steps.tekton.test_e2e_pipelines import IIB_STEP
+from tests.iib_steps.tekton.e2e_inputs import bundle_layouts
 
 BUNDLES = ("kube-green-0.3.0", "kube-green-0.3.1", "dbaas-operator-0.5.0", "bpfman-operator-0.5.6")
 PIPELINES = ("iib-add", "iib-fbc-operations", "iib-merge-index-image", "iib-add-deprecations")
@@ -26,22 +25,8 @@ PIPELINES = ("iib-add", "iib-fbc-operations", "iib-merge-index-image", "iib-add-
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> dict:
-    for name in PIPELINES:
-        if not (REPO_ROOT / "pipelines" / name / "0.1" / f"{name}.yaml").is_file():
-            pytest.skip(f"pipelines/{name} is not in this checkout yet")
-    help_text = subprocess.run([IIB_STEP, "add", "--help"], capture_output=True, text=True).stdout
-    if "--result" not in help_text:
-        pytest.skip("iib-step add has no --result option yet (the Tasks' step options are not merged)")
-    from iib_steps.images.build import build_bundle_image
-
     root = tmp_path_factory.mktemp("e2e-more")
-    images = root / "images"
-    refs = {}
-    for name in BUNDLES:
-        package, _, version = name.rpartition("-")
-        ref = f"oci:{images}/{package}-bundle:v{version}"
-        build_bundle_image(testdata / "bundles" / name, [ref], fmt="oci")
-        refs[name] = ref
+    images, refs = bundle_layouts(root, testdata, BUNDLES)
     config = root / "steps-config"
     config.mkdir()
     # Binaryless builds for v4.5, IIB's OCP version for an index built from nothing; bundles without

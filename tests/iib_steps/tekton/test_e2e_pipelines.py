@@ -7,7 +7,6 @@ use are not there yet.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from iib_steps.tekton.runner import run_pipeline
 from iib_steps.tekton.runner.sources import REPO_ROOT
+from tests.iib_steps.tekton.e2e_inputs import bundle_layouts
 
 IIB_STEP = str(Path(sys.executable).parent / "iib-step")
 BUNDLES = ("kube-green-0.3.0", "dbaas-operator-0.5.0")
@@ -22,22 +22,9 @@ BUNDLES = ("kube-green-0.3.0", "dbaas-operator-0.5.0")
 
 @pytest.fixture(scope="module")
 def index_setup(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> dict:
-    for name in ("iib-add", "iib-rm"):
-        if not (REPO_ROOT / "pipelines" / name / "0.1" / f"{name}.yaml").is_file():
-            pytest.skip(f"pipelines/{name} is not in this checkout yet")
-    help_text = subprocess.run([IIB_STEP, "add", "--help"], capture_output=True, text=True).stdout
-    if "--result" not in help_text:
-        pytest.skip("iib-step add has no --result option yet (the Tasks' step options are not merged)")
-    from iib_steps.images.build import build_bundle_image
-
     root = tmp_path_factory.mktemp("e2e")
-    images = root / "images"
-    refs = {}
-    for name in BUNDLES:
-        package, _, version = name.rpartition("-")
-        ref = f"oci:{images}/{package}-bundle:v{version}"
-        build_bundle_image(testdata / "bundles" / name, [ref], fmt="oci")
-        refs[package] = ref
+    images, built = bundle_layouts(root, testdata, BUNDLES)
+    refs = {name.rpartition("-")[0]: ref for name, ref in built.items()}
     config = root / "steps-config"
     config.mkdir()
     (config / "config.yaml").write_text(
