@@ -196,7 +196,9 @@ def test_create_route_watch_record_and_store_logs(k8s_client: TestClient, kube: 
     )
     assert body["index_image"] == "quay.io/iib/iib-build:42"
     logs = wait_for(
-        lambda: (r := client.get(f"/api/v1/builds/{add_id}/logs")).status_code == 200 and r.text,
+        lambda: (r := client.get(f"/api/v1/builds/{add_id}/logs")).status_code == 200
+        and "[report : report]" in r.text
+        and r.text,
         "storing the step logs",
     )
     assert logs == (
@@ -276,8 +278,13 @@ def test_cloudevents_path_collects_logs_too(
         posted = client.post("/api/v1/pipelineruns", json=samples.cloudevent(final), headers=worker())
         assert posted.status_code == 200, posted.text
         assert posted.json()["state"] == "complete"
+        # The log is stored once the run is recorded, in the background: wait for the step's line.
         logs = wait_for(
-            lambda: (r := client.get(f"/api/v1/builds/{rm_id}/logs")).status_code == 200 and r.text,
+            lambda: (
+                (r := client.get(f"/api/v1/builds/{rm_id}/logs")).status_code == 200
+                and "[build : rm]" in r.text
+                and r.text
+            ),
             "storing the step logs",
         )
         assert logs.endswith("[build : rm] Removed etcd\n")
