@@ -196,9 +196,11 @@ def test_create_route_watch_record_and_store_logs(k8s_client: TestClient, kube: 
     )
     assert body["index_image"] == "quay.io/iib/iib-build:42"
     logs = wait_for(
-        lambda: (r := client.get(f"/api/v1/builds/{add_id}/logs")).status_code == 200
-        and "[report : report]" in r.text
-        and r.text,
+        lambda: (
+            (r := client.get(f"/api/v1/builds/{add_id}/logs")).status_code == 200
+            and "[report : report]" in r.text
+            and r.text
+        ),
         "storing the step logs",
     )
     assert logs == (
