@@ -98,6 +98,8 @@ def _json_stream(data: bytes, name: str) -> list[Any]:
 
 
 def _has_negative_zero(data: bytes) -> bool:
+    if b"-0" not in data:  # a C substring search: ~10x faster than the regex over a large file
+        return False
     return any(
         m.start() > 0 and data[m.start() - 1] in _BEFORE_NUMBER for m in _ZERO_AFTER_MINUS.finditer(data)
     )
