@@ -154,6 +154,9 @@ class Settings(BaseModel):
     # the CPU of 16 per request, and 64 plus the binary image's few layers stay well under the 127
     # layers container runtimes mount.
     catalog_layer_groups: int = 64
+    # Processes that load, validate and pack the layer groups of an index not built here (IIB's
+    # single catalog layer, opm's); 0: as many as the CPUs this step may use (its cgroup quota).
+    catalog_workers: int = 0
     # Greenwave's API root (IIB's iib_greenwave_url); add requests given a Greenwave config gate on it.
     greenwave_url: str | None = None
     # Registries (host[:port]) reached without TLS verification, plain HTTP when they speak no TLS;
@@ -174,6 +177,13 @@ class Settings(BaseModel):
             for ocp, image in versions.items():
                 if not isinstance(image, str) or not image:
                     raise ValueError(f"binary image for {scope}/{ocp} must be a non-empty string")
+        return value
+
+    @field_validator("catalog_workers")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 (one per CPU) or more")
         return value
 
     @field_validator("catalog_layer_groups", "total_attempts", "max_recursive_related_bundles")

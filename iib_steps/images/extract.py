@@ -63,6 +63,12 @@ class _Overlay:
         self.opaque: set[str] = set()  # directories whose lower content is hidden
         self.found = dict.fromkeys(wanted, False)
         self.files = 0
+        self._made: set[Path] = set()  # directories known to exist (one mkdir each, not one per file)
+
+    def make_dir(self, path: Path) -> None:
+        if path not in self._made:
+            path.mkdir(parents=True, exist_ok=True)
+            self._made.add(path)
 
     def target(self, path: str) -> tuple[str, Path] | None:
         for prefix, dest in self.wanted.items():
@@ -84,9 +90,16 @@ class _Overlay:
         )
 
 
-def _extract_layer(fileobj: IO[bytes], overlay: _Overlay) -> str:
-    """Apply one layer (gzip, zstd or plain tar) under ``overlay``; return its diff_id."""
-    stream = LayerStream(fileobj)
+def _extract_layer(fileobj: IO[bytes], overlay: _Overlay, verify: bool = False) -> str | None:
+    """Apply one layer (gzip, zstd or plain tar) under ``overlay``; return its diff_id if ``verify``."""
+    stream = LayerStream(fileobj, hashed=verify, read_ahead=True)
+    try:
+        return _apply(stream, overlay, verify)
+    finally:
+        stream.close()
+
+
+def _apply(stream: LayerStream, overlay: _Overlay, verify: bool) -> str | None:
     new_hidden: set[str] = set()
     new_opaque: set[str] = set()
     new_seen: set[str] = set()
@@ -119,9 +132,9 @@ def _extract_layer(fileobj: IO[bytes], overlay: _Overlay) -> str:
             prefix, dest = where
             overlay.found[prefix] = True
             if member.isdir():
-                dest.mkdir(parents=True, exist_ok=True)
+                overlay.make_dir(dest)
             elif member.isreg():
-                dest.parent.mkdir(parents=True, exist_ok=True)
+                overlay.make_dir(dest.parent)
                 src = archive.extractfile(member)
                 assert src is not None
                 with open(dest, "wb") as out:
@@ -148,6 +161,8 @@ def _extract_layer(fileobj: IO[bytes], overlay: _Overlay) -> str:
     overlay.seen |= new_seen
     overlay.hidden |= new_hidden
     overlay.opaque |= new_opaque
+    if not verify:
+        return None
     stream.drain()
     return stream.diff_id
 
@@ -183,14 +198,14 @@ def extract_paths(
     return ExtractResult(overlay.files, read, len(layers), overlay.found)
 
 
-def _read_layer(reader: ImageReader, desc: Descriptor, overlay: _Overlay) -> str:
+def _read_layer(reader: ImageReader, desc: Descriptor, overlay: _Overlay, verify: bool = False) -> str | None:
     if isinstance(reader.store, LayoutStore):
         with reader.store.layout.open_blob(desc.digest) as fh:
-            return _extract_layer(fh, overlay)
+            return _extract_layer(fh, overlay, verify)
     with tempfile.TemporaryFile() as tmp:
         reader.store.download_blob(desc.digest, tmp)
         tmp.seek(0)
-        return _extract_layer(tmp, overlay)
+        return _extract_layer(tmp, overlay, verify)
 
 
 def extract_layers(
@@ -214,7 +229,7 @@ def extract_layers(
     overlay = _Overlay({key: Path(dest)})
     Path(dest).mkdir(parents=True, exist_ok=True)
     for desc, diff_id in reversed(layers):
-        got = _read_layer(reader, desc, overlay)
+        got = _read_layer(reader, desc, overlay, verify=True)
         if got != diff_id:
             raise StepError(f"the layer {desc.digest} of {reader.location} is not {diff_id} (it is {got})")
     return overlay.files

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import queue
+import threading
 from collections.abc import Iterator
 from typing import IO
 
@@ -27,11 +29,16 @@ _ZSTD_INPUT = 256 * 1024
 
 
 class LayerStream:
-    """A file-like, read-only view of a layer's uncompressed tar bytes (for ``tarfile`` mode ``r|``)."""
+    """A file-like, read-only view of a layer's uncompressed tar bytes (for ``tarfile`` mode ``r|``).
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    ``hashed``: compute :attr:`diff_id` (a reader that does not check it saves ~0.6 s per GB).
+    ``read_ahead``: decompress in a thread of its own (the decompressors release the GIL), so that
+    a reader doing Python work on the bytes overlaps with the decompression.
+    """
+
+    def __init__(self, raw: IO[bytes], *, hashed: bool = True, read_ahead: bool = False) -> None:
         self._raw = raw
-        self._hash = hashlib.sha256()
+        self._hash = hashlib.sha256() if hashed else None
         self._buf = b""
         self._pos = 0
         self._eof = False
@@ -42,6 +49,10 @@ class LayerStream:
             self._next = self._zstd_chunks(head)
         else:
             self._next = itertools.chain([head], iter(lambda: raw.read(_CHUNK), b""))
+        self._ahead: _ReadAhead | None = None
+        if read_ahead:
+            self._ahead = _ReadAhead(self._next)
+            self._next = iter(self._ahead)
 
     def _gzip_chunks(self, head: bytes) -> Iterator[bytes]:
         data = head
@@ -108,9 +119,15 @@ class LayerStream:
             except (isal_zlib.error, zstandard.ZstdError) as exc:
                 raise StepError(f"a layer cannot be decompressed: {exc}") from None
             if chunk:
-                self._hash.update(chunk)
+                if self._hash is not None:
+                    self._hash.update(chunk)
                 return chunk
         return None
+
+    def close(self) -> None:
+        """Stop the read-ahead thread, if any (the stream reads nothing more)."""
+        if self._ahead is not None:
+            self._ahead.stop()
 
     def drain(self) -> None:
         """Read to the end (tar readers stop at the end-of-archive blocks, before any padding)."""
@@ -120,4 +137,49 @@ class LayerStream:
     @property
     def diff_id(self) -> str:
         """``sha256:<hex>`` of every uncompressed byte read so far (the layer's, once drained)."""
+        if self._hash is None:
+            raise ValueError("this layer stream does not compute its diff_id")
         return "sha256:" + self._hash.hexdigest()
+
+
+class _ReadAhead:
+    """Runs a chunk iterator in a daemon thread, a few chunks ahead of its consumer."""
+
+    _END = object()
+
+    def __init__(self, chunks: Iterator[bytes], depth: int = 8) -> None:
+        self._chunks = chunks
+        self._queue: queue.Queue[object] = queue.Queue(depth)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="layer-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for chunk in self._chunks:
+                if not self._put(chunk):
+                    return
+            self._put(self._END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put(exc)
+
+    def _put(self, item: object) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+
+    def stop(self) -> None:
+        self._stopped.set()

@@ -209,15 +209,27 @@ def tar_stream(spec: LayerSpec, mtime: int = 0, read_size: int = BLOCK_SIZE) -> 
 
 
 def _blocks(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """Re-cut a byte stream into blocks of exactly ``size`` bytes (the last may be shorter)."""
-    buf = bytearray()
+    """Re-cut a byte stream into blocks of exactly ``size`` bytes (the last may be shorter), copying
+    each byte once at most (a chunk that is exactly a block passes through)."""
+    pending: list[bytes | memoryview] = []
+    have = 0
     for chunk in chunks:
-        buf += chunk
-        while len(buf) >= size:
-            yield bytes(buf[:size])
-            del buf[:size]
-    if buf:
-        yield bytes(buf)
+        n = len(chunk)
+        start = 0
+        while n - start >= size - have:
+            take = size - have
+            if not pending and start == 0 and take == n:
+                yield chunk
+            else:
+                pending.append(memoryview(chunk)[start : start + take])
+                yield b"".join(pending)
+            pending, have = [], 0
+            start += take
+        if start < n:
+            pending.append(memoryview(chunk)[start:] if start else chunk)
+            have += n - start
+    if pending:
+        yield b"".join(pending)
 
 
 def _deflate(block: bytes, zdict: bytes | None, level: int, last: bool) -> bytes:

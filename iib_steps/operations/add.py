@@ -128,7 +128,8 @@ def run(ctx: Context, req: AddRequest) -> dict[str, Any]:
     configs = source.configs
     ctx.reporter.progress("Checking if bundles are already present in index image")
     catalog = source.load()
-    to_add, skipped = rs.bundles_to_add(resolved, catalogs.bundle_images(catalog))
+    present = catalogs.bundle_images(catalog) + source.bundle_images_elsewhere()
+    to_add, skipped = rs.bundles_to_add(resolved, present)
     for bundle in skipped:
         ctx.reporter.progress(f"Skipping {bundle}: it is already present in the index image")
 

@@ -22,7 +22,9 @@ from iib_steps import resolve as rs
 from iib_steps.config import Settings
 from iib_steps.errors import StepError
 from iib_steps.images.inspect import ExistingLayer
+from iib_steps.images.layers import LayerBlob
 from iib_steps.operations import catalogs
+from iib_steps.operations.group_check import available_cpus
 from iib_steps.operations.imaging import BuiltImage, ImageInfo, ImageIO
 from iib_steps.operations.index_source import IndexSource
 from iib_steps.operations.prepack import Prepacker
@@ -261,7 +263,7 @@ def build_and_push_index(
     extra_labels: dict[str, str] | None = None,
     changed_packages: Iterable[str] | None = None,
     previous_index: str | None = None,
-    kept_layers: Mapping[int, ExistingLayer] | None = None,
+    kept_layers: Mapping[int, ExistingLayer | LayerBlob] | None = None,
     validated: bool = False,
     prepacked: Prepacker | None = None,
 ) -> BuiltImage:
@@ -389,6 +391,7 @@ def open_source(ctx: Context, prepared: Prepared, touched: Iterable[str] | None)
         ctx.settings.catalog_layer_groups,
         None if touched is None else set(touched),
         prepack_dir=ctx.subdir("prepack"),
+        workers=ctx.settings.catalog_workers or available_cpus(),
     )
 
 

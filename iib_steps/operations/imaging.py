@@ -271,7 +271,7 @@ class ImageIO:
         outputs: Sequence[str],
         changed_packages: Sequence[str] | None = None,
         previous_index: str | None = None,
-        kept_layers: Mapping[int, ExistingLayer] | None = None,
+        kept_layers: Mapping[int, ExistingLayer | LayerBlob] | None = None,
         validated: bool = False,
         prepacked: Prepacker | None = None,
         work_dir: Path,
@@ -287,7 +287,7 @@ class ImageIO:
         """
         present = partition([p.name for p in configs.iterdir()] if configs.is_dir() else [], groups)
         dirty = set(partition(list(changed_packages), groups)) if changed_packages is not None else None
-        reuse: dict[int, ExistingLayer] = {}
+        reuse: dict[int, ExistingLayer | LayerBlob] = {}
         if kept_layers is not None:
             clash = set(kept_layers) & set(present)
             if clash:
@@ -334,8 +334,8 @@ class ImageIO:
             arch_digests=dict(result.arch_digests),
             destinations=list(outputs),
             bytes_uploaded=result.bytes_uploaded,
-            layers_reused=len(reuse),
-            layers_built=len(layers) - len(reuse),
+            layers_reused=sum(isinstance(layer, ExistingLayer) for layer in reuse.values()),
+            layers_built=len(layers) - sum(isinstance(layer, ExistingLayer) for layer in reuse.values()),
         )
 
     def build_bundle(

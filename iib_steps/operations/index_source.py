@@ -11,6 +11,7 @@ a record for other layers, a layer that is not what the config says) falls back 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterable
@@ -18,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalog.declcfg import DeclarativeConfig
-from iib_steps.catalog_layers import group_of
+from iib_steps.catalog_layers import group_of, partition
 from iib_steps.errors import StepError
 from iib_steps.images.inspect import ExistingLayer
+from iib_steps.images.layers import LayerBlob
 from iib_steps.operations import catalogs
+from iib_steps.operations.group_check import CheckedGroup, check_groups
 from iib_steps.operations.imaging import ImageIO
 from iib_steps.operations.prepack import Prepacker
 
@@ -38,11 +41,16 @@ class IndexSource:
     pull_spec: str | None
     configs: Path
     groups: int
-    layers: dict[int, ExistingLayer] | None = None  # incremental: every catalog layer of from_index
+    # incremental: every catalog layer of from_index (or packed here from a catalog checked in groups)
+    layers: dict[int, ExistingLayer | LayerBlob] | None = None
     extracted: set[int] = field(default_factory=set)  # incremental: the groups under ``configs``
     layout_kept: bool = True  # ``configs`` is still laid out as it was extracted
     pure: bool = False  # one directory per package, each holding only that package's blobs
     prepacker: Prepacker | None = None  # full path: the groups being packed in the background
+    # checked in groups (group_check): the whole catalog, of which ``ensure`` moves groups to configs
+    staging: Path | None = None
+    checked: dict[int, CheckedGroup] = field(default_factory=dict)
+    members: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def incremental(self) -> bool:
@@ -57,11 +65,15 @@ class IndexSource:
         groups: int,
         touched: Iterable[str] | None,
         prepack_dir: Path | None = None,
+        workers: int = 1,
     ) -> IndexSource:
         """Extract what the request needs; ``touched`` None means it may touch any package.
 
-        ``prepack_dir``: on the full path from an index without layer groups, pack its groups there
-        in the background while the request goes on (:mod:`iib_steps.operations.prepack`).
+        ``prepack_dir``: on the full path from an index without layer groups, pack its groups there:
+        with ``workers`` > 1 every group is checked and packed in that many processes and the request
+        goes on with the groups it touches (:mod:`iib_steps.operations.group_check`); else the groups
+        are packed in the background while the whole catalog is loaded
+        (:mod:`iib_steps.operations.prepack`).
         """
         source = cls(images, pull_spec, configs, groups)
         if not pull_spec:
@@ -75,6 +87,14 @@ class IndexSource:
                 if found is None
                 else "its validation record does not match its catalog layers"
             )
+            if touched is not None and workers > 1 and prepack_dir is not None:
+                if source.check_in_groups(why, prepack_dir, workers):
+                    source.ensure(touched)
+                    log(
+                        f"from_index {pull_spec}: every layer group loads and validates on its own; "
+                        f"the request reads {len(source.extracted)} of {len(source.members)}"
+                    )
+                return source
             source.fall_back(why)
             if found is None and prepack_dir is not None:
                 source.start_prepacking(prepack_dir)
@@ -95,9 +115,44 @@ class IndexSource:
         """Leave the incremental path: extract the whole catalog afresh (edits under ``configs`` are lost)."""
         log(f"from_index {self.pull_spec}: reading the whole catalog ({why})")
         self.layers, self.extracted = None, set()
+        self.checked, self.members = {}, {}
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
         shutil.rmtree(self.configs)
         self.configs.mkdir(parents=True)
         self.images.extract_catalog(self.pull_spec, self.configs)
+
+    def check_in_groups(self, why: str, layer_dir: Path, workers: int) -> bool:
+        """Extract the whole catalog beside ``configs``, then check and pack every layer group on
+        ``workers`` processes. True: the request goes on as on the incremental path. False: the
+        catalog is under ``configs``, to be loaded as a whole (a group did not stand alone)."""
+        staging = self.configs.with_name(self.configs.name + "-whole")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        log(
+            f"from_index {self.pull_spec}: reading the whole catalog ({why}) and checking its layer "
+            f"groups on {workers} processes"
+        )
+        self.images.extract_catalog(self.pull_spec, staging)
+        entries = list(staging.iterdir())
+        members = partition([e.name for e in entries], self.groups)
+        why = None
+        if not entries:
+            why = "it is empty"
+        elif not all(e.is_dir() and not e.is_symlink() for e in entries):
+            why = "it is not one directory per package"
+        else:
+            result = check_groups(staging, members, layer_dir, workers)
+            why = result.failed
+        if why is not None:
+            log(f"from_index {self.pull_spec}: loading the whole catalog in one process ({why})")
+            shutil.rmtree(self.configs)
+            os.replace(staging, self.configs)
+            return False
+        self.staging, self.members, self.checked = staging, members, result.groups
+        self.layers = {g: checked.layer for g, checked in result.groups.items()}
+        return True
 
     def start_prepacking(self, layer_dir: Path) -> None:
         if self.configs.is_dir() and all(p.is_dir() for p in self.configs.iterdir()):
@@ -110,6 +165,12 @@ class IndexSource:
             return False
         wanted = {group_of(p, self.groups) for p in packages} - self.extracted
         self.extracted |= wanted
+        if self.staging is not None:
+            moved = [g for g in sorted(wanted) if g in self.members]
+            for group in moved:
+                for name in self.members[group]:
+                    os.replace(self.staging / name, self.configs / name)
+            return bool(moved)
         todo = [self.layers[g] for g in sorted(wanted) if g in self.layers]
         if todo:
             self.images.extract_groups(self.pull_spec, todo, self.configs)
@@ -131,8 +192,14 @@ class IndexSource:
             self.pure = True  # rewritten by our writer
         return cfg
 
-    def kept_layers(self) -> dict[int, ExistingLayer] | None:
+    def kept_layers(self) -> dict[int, ExistingLayer | LayerBlob] | None:
         """Incremental path: the layers of the groups not extracted (reused as they are)."""
         if self.layers is None:
             return None
         return {g: layer for g, layer in self.layers.items() if g not in self.extracted}
+
+    def bundle_images_elsewhere(self) -> list[str]:
+        """The bundle images of the groups checked in parallel and not loaded here (empty otherwise:
+        the incremental path knows only the groups it reads)."""
+        kept = [c for g, c in sorted(self.checked.items()) if g not in self.extracted]
+        return [image for group in kept for image in group.bundle_images]

@@ -64,9 +64,16 @@ class World:
     def output(self, tag: str) -> str:
         return self.ref(f"iib-build:{tag}")
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [*IIB_STEP, *args], capture_output=True, text=True, env=self.env, cwd=ROOT, timeout=300
+            [*IIB_STEP, *args],
+            capture_output=True,
+            text=True,
+            env={**self.env, **(env or {})},
+            cwd=ROOT,
+            timeout=300,
         )
         if check and proc.returncode != 0:
             pytest.fail(
