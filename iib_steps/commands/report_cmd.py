@@ -18,9 +18,17 @@ import requests
 import typer
 
 from iib_steps.apps import app
-from iib_steps.config import load_settings
+from iib_steps.config import Settings, load_settings
 from iib_steps.errors import StepError
 from iib_steps.report import FINAL_STATES, REQUEST_ID_ENV, URL_ENV, Reporter
+
+RequestIdOpt = Annotated[
+    str | None, typer.Option("--request-id", envvar=REQUEST_ID_ENV, help="IIB request id.")
+]
+StatusApiUrlOpt = Annotated[
+    str | None, typer.Option("--status-api-url", envvar=URL_ENV, help="e.g. http://h/api/v1.")
+]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", envvar="IIB_STEPS_CONFIG", help="Settings file.")]
 
 # $(tasks.status) and $(tasks.<t>.status) values (spec/tekton.md §1.6).
 SUCCESS = ("Succeeded", "Completed")
@@ -72,6 +80,19 @@ def current_state(url: str, request_id: str, timeout: float) -> str | None:
         return None
 
 
+def _reporter(status_api_url: str, request_id: str, settings: Settings) -> Reporter:
+    """The status API client for ``request_id``: the worker token, timeout and retries of the settings."""
+    return Reporter(
+        status_api_url,
+        request_id,
+        token=settings.status_api_token(),
+        attempts=settings.total_attempts,
+        delay=settings.retry_delay,
+        multiplier=settings.retry_multiplier,
+        timeout=settings.api_timeout,
+    )
+
+
 @app.command("report")
 def report(
     pipeline_status: Annotated[
@@ -84,15 +105,9 @@ def report(
         str, typer.Option("--task-reason", help="$(tasks.<build task>.reason), e.g. TaskRunTimeout.")
     ] = "",
     task_name: Annotated[str, typer.Option("--task-name", help="The build task's name.")] = "build",
-    request_id: Annotated[
-        str | None, typer.Option("--request-id", envvar=REQUEST_ID_ENV, help="IIB request id.")
-    ] = None,
-    status_api_url: Annotated[
-        str | None, typer.Option("--status-api-url", envvar=URL_ENV, help="e.g. http://h/api/v1.")
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", envvar="IIB_STEPS_CONFIG", help="Settings file.")
-    ] = None,
+    request_id: RequestIdOpt = None,
+    status_api_url: StatusApiUrlOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Record the final outcome of a PipelineRun in the status API, unless its step already did."""
     if not pipeline_status and not task_status:
@@ -106,16 +121,7 @@ def report(
         typer.echo(f"request {request_id} is already {state}; leaving it as it is")
         return
     new_state, reason = outcome(pipeline_status, task_status, task_name, task_reason)
-    reporter = Reporter(
-        status_api_url,
-        request_id,
-        token=settings.status_api_token(),
-        attempts=settings.total_attempts,
-        delay=settings.retry_delay,
-        multiplier=settings.retry_multiplier,
-        timeout=settings.api_timeout,
-    )
-    reporter.patch({"state": new_state, "state_reason": reason})
+    _reporter(status_api_url, request_id, settings).patch({"state": new_state, "state_reason": reason})
     typer.echo(f"request {request_id}: {new_state}: {reason}")
 
 
@@ -126,15 +132,9 @@ ARTIFACTS = ("related_bundles", "nested-bundles")
 def upload_artifact(
     kind: Annotated[str, typer.Option("--kind", help="related_bundles or nested-bundles.")],
     file: Annotated[Path, typer.Option("--file", help="The JSON list the build step wrote.")],
-    request_id: Annotated[
-        str | None, typer.Option("--request-id", envvar=REQUEST_ID_ENV, help="IIB request id.")
-    ] = None,
-    status_api_url: Annotated[
-        str | None, typer.Option("--status-api-url", envvar=URL_ENV, help="e.g. http://h/api/v1.")
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", envvar="IIB_STEPS_CONFIG", help="Settings file.")
-    ] = None,
+    request_id: RequestIdOpt = None,
+    status_api_url: StatusApiUrlOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Upload a file a build step wrote (related or nested bundles) to the status API, as IIB's worker
     uploads it to S3; a file the step did not write (no related_bundles customization) is skipped."""
@@ -147,14 +147,5 @@ def upload_artifact(
         typer.echo(f"no status API URL or request id: {file} stays in the TaskRun's workspace")
         return
     settings = load_settings(config)
-    reporter = Reporter(
-        status_api_url,
-        request_id,
-        token=settings.status_api_token(),
-        attempts=settings.total_attempts,
-        delay=settings.retry_delay,
-        multiplier=settings.retry_multiplier,
-        timeout=settings.api_timeout,
-    )
-    reporter.upload(kind, file.read_bytes())
+    _reporter(status_api_url, request_id, settings).upload(kind, file.read_bytes())
     typer.echo(f"request {request_id}: uploaded {kind} ({file.stat().st_size} bytes)")

@@ -10,12 +10,19 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from iib_steps.apps import tekton_app
+
+if TYPE_CHECKING:
+    from iib_steps.tekton.runner import PipelineRunResult, TaskRunResult
+    from iib_steps.tekton.runner.variables import Value
+    from iib_steps.tekton.runner.workspaces import WorkspaceBinding
 
 run_app = typer.Typer(
     no_args_is_help=True,
@@ -52,7 +59,7 @@ TasksDirOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="do not stream the steps' logs")]
 
 
-def _usage(message: str) -> None:
+def _usage(message: str) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     raise typer.Exit(2)
 
@@ -102,27 +109,96 @@ def _show_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _finish(
+@dataclass(frozen=True)
+class _RunOptions:
+    """The options every ``tekton run`` command takes; ``--output`` and ``--runtime`` are checked
+    when it is made (a usage error, exit 2)."""
+
+    runtime: str
+    runs_dir: Path | None
+    output: str | None
+    secrets: Path | None
+    image_map: list[str] | None
+    tasks_dir: list[Path] | None
+    quiet: bool
+
+    def __post_init__(self) -> None:
+        if self.output not in (None, "json", "yaml"):
+            _usage(f"--output {self.output!r} is not json or yaml")
+        if self.runtime not in ("host", "container"):
+            _usage(f"--runtime {self.runtime!r} is not host or container")
+
+    def runner_kwargs(self, with_task: bool) -> dict[str, Any]:
+        """The runner's keyword arguments for these options; installs the SIGINT/SIGTERM handlers
+        that cancel the run. ``with_task``: prefix log lines ``[task : step]``, else ``[step]``."""
+        return {
+            "runtime": self.runtime,
+            "runs_dir": self.runs_dir,
+            "on_log": None if self.quiet else _printer(sys.stderr if self.output else sys.stdout, with_task),
+            "cancel": _cancel_on_signals(),
+            "task_dirs": self.tasks_dir or (),
+            "secrets_dir": self.secrets,
+            "image_map": _image_map(self.image_map),
+        }
+
+
+def _inputs(
+    definition: str,
     kind: str,
-    name: str,
-    ok: bool,
-    reason: str,
-    message: str,
-    results: dict,
-    folder: Path,
-    obj: dict,
-    output: str | None,
-) -> None:
+    param: list[str] | None,
+    workspace: list[str] | None,
+    search: list[Path] | None = None,
+) -> tuple[dict[str, Value], dict[str, WorkspaceBinding]]:
+    """``--param`` and ``--workspace`` parsed against the Pipeline or Task ``definition`` (found in
+    ``search`` first); a definition that cannot be read or a bad option is a usage error."""
+    from iib_steps.tekton.runner import RunError
+    from iib_steps.tekton.runner.params import parse_cli_params
+    from iib_steps.tekton.runner.sources import load_definition
+    from iib_steps.tekton.runner.workspaces import parse_cli_workspaces
+
+    try:
+        obj, _ = load_definition(definition, kind, search or ())
+        params = parse_cli_params(param or [], obj["spec"].get("params") or [])
+        return params, parse_cli_workspaces(workspace or [])
+    except RunError as exc:
+        _usage(str(exc))
+
+
+def _execute(
+    run: Callable[..., PipelineRunResult | TaskRunResult],
+    target: str | Path,
+    options: _RunOptions,
+    *,
+    with_task: bool,
+    **specific: Any,
+) -> NoReturn:
+    """Run ``target`` with ``run`` (``run_pipeline``, ``run_task`` or ``run_pipelinerun``) given the
+    shared options and the command's ``specific`` arguments, then print the outcome and exit."""
+    from iib_steps.tekton.runner import RunError, TaskRunResult
+
+    try:
+        result = run(target, **specific, **options.runner_kwargs(with_task))
+    except RunError as exc:
+        _usage(str(exc))
+    if isinstance(result, TaskRunResult):
+        _finish("TaskRun", result, result.taskrun, options.output)
+    else:
+        _finish("PipelineRun", result, result.pipelinerun, options.output)
+
+
+def _finish(
+    kind: str, result: PipelineRunResult | TaskRunResult, obj: dict[str, Any], output: str | None
+) -> NoReturn:
     out = sys.stdout
     if output:
         print(_dump(obj, output), file=out)
         out = sys.stderr
-    verdict = "succeeded" if ok else "failed"
-    print(f"{kind} {name} {verdict}: {reason}: {message}", file=out)
-    for key, value in results.items():
+    verdict = "succeeded" if result.succeeded else "failed"
+    print(f"{kind} {result.name} {verdict}: {result.reason}: {result.message}", file=out)
+    for key, value in result.results.items():
         print(f"  result {key}: {_show_value(value)}", file=out)
-    print(f"  logs and objects: {folder}", file=out)
-    raise typer.Exit(0 if ok else 1)
+    print(f"  logs and objects: {result.folder}", file=out)
+    raise typer.Exit(0 if result.succeeded else 1)
 
 
 @run_app.command("pipeline")
@@ -141,49 +217,19 @@ def run_pipeline_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Run a Pipeline and stream its steps' logs; exit 1 when the run fails."""
-    from iib_steps.tekton.runner import RunError, run_pipeline
-    from iib_steps.tekton.runner.params import parse_cli_params
-    from iib_steps.tekton.runner.sources import load_definition
-    from iib_steps.tekton.runner.workspaces import parse_cli_workspaces
+    from iib_steps.tekton.runner import run_pipeline
 
-    if output not in (None, "json", "yaml"):
-        _usage(f"--output {output!r} is not json or yaml")
-    if runtime not in ("host", "container"):
-        _usage(f"--runtime {runtime!r} is not host or container")
-    try:
-        obj, _ = load_definition(pipeline, "Pipeline")
-        params = parse_cli_params(param or [], obj["spec"].get("params") or [])
-        workspaces = parse_cli_workspaces(workspace or [])
-    except RunError as exc:
-        _usage(str(exc))
-    cancel = _cancel_on_signals()
-    try:
-        result = run_pipeline(
-            pipeline,
-            params=params,
-            workspaces=workspaces,
-            runtime=runtime,
-            runs_dir=runs_dir,
-            name=name,
-            timeouts={"pipeline": timeout} if timeout else None,
-            on_log=None if quiet else _printer(sys.stderr if output else sys.stdout, True),
-            cancel=cancel,
-            task_dirs=tasks_dir or (),
-            secrets_dir=secrets,
-            image_map=_image_map(image_map),
-        )
-    except RunError as exc:
-        _usage(str(exc))
-    _finish(
-        "PipelineRun",
-        result.name,
-        result.succeeded,
-        result.reason,
-        result.message,
-        result.results,
-        result.folder,
-        result.pipelinerun,
-        output,
+    options = _RunOptions(runtime, runs_dir, output, secrets, image_map, tasks_dir, quiet)
+    params, workspaces = _inputs(pipeline, "Pipeline", param, workspace)
+    _execute(
+        run_pipeline,
+        pipeline,
+        options,
+        with_task=True,
+        params=params,
+        workspaces=workspaces,
+        name=name,
+        timeouts={"pipeline": timeout} if timeout else None,
     )
 
 
@@ -204,50 +250,20 @@ def run_task_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Run a Task as one TaskRun and stream its steps' logs; exit 1 when it fails."""
-    from iib_steps.tekton.runner import RunError, run_task
-    from iib_steps.tekton.runner.params import parse_cli_params
-    from iib_steps.tekton.runner.sources import load_definition
-    from iib_steps.tekton.runner.workspaces import parse_cli_workspaces
+    from iib_steps.tekton.runner import run_task
 
-    if output not in (None, "json", "yaml"):
-        _usage(f"--output {output!r} is not json or yaml")
-    if runtime not in ("host", "container"):
-        _usage(f"--runtime {runtime!r} is not host or container")
-    try:
-        obj, _ = load_definition(task, "Task", tasks_dir or ())
-        params = parse_cli_params(param or [], obj["spec"].get("params") or [])
-        workspaces = parse_cli_workspaces(workspace or [])
-    except RunError as exc:
-        _usage(str(exc))
-    cancel = _cancel_on_signals()
-    try:
-        result = run_task(
-            task,
-            params=params,
-            workspaces=workspaces,
-            runtime=runtime,
-            runs_dir=runs_dir,
-            name=name,
-            timeout=timeout,
-            retries=retries,
-            on_log=None if quiet else _printer(sys.stderr if output else sys.stdout, False),
-            cancel=cancel,
-            task_dirs=tasks_dir or (),
-            secrets_dir=secrets,
-            image_map=_image_map(image_map),
-        )
-    except RunError as exc:
-        _usage(str(exc))
-    _finish(
-        "TaskRun",
-        result.name,
-        result.succeeded,
-        result.reason,
-        result.message,
-        result.results,
-        result.folder,
-        result.taskrun,
-        output,
+    options = _RunOptions(runtime, runs_dir, output, secrets, image_map, tasks_dir, quiet)
+    params, workspaces = _inputs(task, "Task", param, workspace, tasks_dir)
+    _execute(
+        run_task,
+        task,
+        options,
+        with_task=False,
+        params=params,
+        workspaces=workspaces,
+        name=name,
+        timeout=timeout,
+        retries=retries,
     )
 
 
@@ -263,34 +279,7 @@ def run_pipelinerun_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Run a PipelineRun object as a cluster would run it; exit 1 when it fails."""
-    from iib_steps.tekton.runner import RunError, run_pipelinerun
+    from iib_steps.tekton.runner import run_pipelinerun
 
-    if output not in (None, "json", "yaml"):
-        _usage(f"--output {output!r} is not json or yaml")
-    if runtime not in ("host", "container"):
-        _usage(f"--runtime {runtime!r} is not host or container")
-    cancel = _cancel_on_signals()
-    try:
-        result = run_pipelinerun(
-            file,
-            runtime=runtime,
-            runs_dir=runs_dir,
-            on_log=None if quiet else _printer(sys.stderr if output else sys.stdout, True),
-            cancel=cancel,
-            task_dirs=tasks_dir or (),
-            secrets_dir=secrets,
-            image_map=_image_map(image_map),
-        )
-    except RunError as exc:
-        _usage(str(exc))
-    _finish(
-        "PipelineRun",
-        result.name,
-        result.succeeded,
-        result.reason,
-        result.message,
-        result.results,
-        result.folder,
-        result.pipelinerun,
-        output,
-    )
+    options = _RunOptions(runtime, runs_dir, output, secrets, image_map, tasks_dir, quiet)
+    _execute(run_pipelinerun, file, options, with_task=True)

@@ -34,12 +34,12 @@ from status_api.executors.params import (
     tekton_params,
 )
 from status_api.executors.routing import Placement, placement, user_queue
-from status_api.executors.steplogs import RequestLog, prefixed
+from status_api.executors.steplogs import prefixed
 from status_api.pipelinerun import RunOutcome, read_pipelinerun
 from status_api.recording import record_run
 from status_api.request_types import FINAL_STATES
 from status_api.settings import Settings
-from status_api.storage import LocalStorage, S3Storage
+from status_api.storage import LOGS, LocalStorage, S3Storage
 from status_api.watcher import GROUP, PLURAL, VERSION, KubernetesSource, PipelineRunWatcher
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,11 @@ def step_logs_text(core: Any, namespace: str, run: dict[str, Any]) -> str:
             text = core.read_namespaced_pod_log(pod.metadata.name, namespace, container=container.name)
             parts.append(prefixed(task, step, text))
     return "".join(parts)
+
+
+def request_log_text(namespace: str, name: str, steps: str) -> str:
+    """A request's log from its PipelineRun's step logs: a line naming the run, then the steps' lines."""
+    return f"PipelineRun {namespace}/{name}\n{steps}"
 
 
 class KubernetesExecutor:
@@ -274,7 +279,7 @@ class KubernetesExecutor:
         except Exception as exc:
             log.warning("Could not read the step logs of PipelineRun %s: %s", run.name, exc)
             return None
-        return f"PipelineRun {namespace}/{run.name}\n{text}" if text else None
+        return request_log_text(namespace, run.name, text) if text else None
 
     def _collect_logs(self, outcome: RunOutcome, request_id: int) -> None:
         try:
@@ -286,11 +291,11 @@ class KubernetesExecutor:
             return
         if not text:
             return  # the pods are gone: keep whatever is stored
-        sink = RequestLog(self.storage, request_id)
-        if sink.enabled:
-            sink.note(f"PipelineRun {outcome.namespace}/{outcome.name}")
-            sink.note(text)
-            sink.close()
+        if self.storage.configured(LOGS):
+            # The whole log in one write (the storage replaces it atomically): a GET of the request's
+            # log never sees the header line without the steps' lines.
+            content = request_log_text(outcome.namespace, outcome.name, text)
+            self.storage.put(LOGS, request_id, content.encode())
 
     def close(self) -> None:
         for watcher in self.watchers:

@@ -57,13 +57,13 @@ def base_settings(url: str, **overrides: Any) -> Any:
     return load_settings({}, **values)
 
 
-@pytest.fixture
-def make_client(db_url: str) -> Iterator[Callable[..., TestClient]]:
-    """Build a client of an app on ``db_url`` with settings overridden as given."""
+def _client_factory(url: str) -> Iterator[Callable[..., TestClient]]:
+    """Yield a builder of clients of apps on ``url`` (an executor and settings overridden as given);
+    afterwards close every client built and its database."""
     clients: list[TestClient] = []
 
     def build(executor: Any = None, **overrides: Any) -> TestClient:
-        app = create_app(base_settings(db_url, **overrides), executor=executor or RecordingExecutor())
+        app = create_app(base_settings(url, **overrides), executor=executor or RecordingExecutor())
         client = TestClient(app, base_url="http://iib.example.com")
         client.__enter__()
         clients.append(client)
@@ -73,6 +73,18 @@ def make_client(db_url: str) -> Iterator[Callable[..., TestClient]]:
     for client in clients:
         client.__exit__(None, None, None)
         client.app.state.ctx.db.dispose()
+
+
+@pytest.fixture
+def make_client(db_url: str) -> Iterator[Callable[..., TestClient]]:
+    """Build a client of an app on ``db_url`` with settings overridden as given."""
+    yield from _client_factory(db_url)
+
+
+@pytest.fixture
+def make_sqlite_client(sqlite_url: str) -> Iterator[Callable[..., TestClient]]:
+    """Build a client of an app on a migrated SQLite file with settings overridden as given."""
+    yield from _client_factory(sqlite_url)
 
 
 @pytest.fixture

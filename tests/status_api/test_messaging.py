@@ -6,7 +6,6 @@ Each test uses its own destinations, so the session's one broker serves them all
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from proton import SSLDomain
 
 from status_api.app import create_app
 from status_api.executors import RecordingExecutor
@@ -22,18 +20,18 @@ from tests.fixtures.amqp_broker import Broker, consume
 from tests.fixtures.postgres import free_port
 from tests.status_api import samples
 from tests.status_api.conftest import base_settings, user, worker
-
-ADD = {
-    "from_index": "registry.example.com/index:v4.17",
-    "bundles": ["quay.io/ns/etcd-bundle:0.9.4"],
-    "binary_image": "registry.example.com/opm:v4.17",
-}
-RM = {
-    "from_index": "registry.example.com/index:v4.17",
-    "operators": ["etcd"],
-    "binary_image": "registry.example.com/opm:v4.17",
-}
-WAIT = 60  # seconds a background send may take at most on a loaded machine; never asserted on
+from tests.status_api.messaging_helpers import (
+    ADD,
+    RM,
+    WAIT,
+    certificates,
+    check_envelope,
+    client_domain,
+    drained,
+    listed,
+    messenger,
+    patch,
+)
 
 
 class Destinations:
@@ -55,52 +53,6 @@ class Destinations:
 @pytest.fixture
 def dest() -> Destinations:
     return Destinations()
-
-
-@pytest.fixture
-def app_client(sqlite_url: str) -> Callable[..., TestClient]:
-    clients: list[TestClient] = []
-
-    def build(executor: Any = None, **overrides: Any) -> TestClient:
-        app = create_app(base_settings(sqlite_url, **overrides), executor=executor or RecordingExecutor())
-        client = TestClient(app, base_url="http://iib.example.com")
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield build  # type: ignore[misc]
-    for client in clients:
-        client.__exit__(None, None, None)
-
-
-def messenger(client: TestClient) -> Any:
-    return client.app.state.ctx.messenger
-
-
-def drained(client: TestClient) -> None:
-    assert messenger(client).wait_idle(WAIT), "the messages were not sent"
-
-
-def listed(client: TestClient, request_id: int) -> dict[str, Any]:
-    """The request's non-verbose JSON, as ``GET /builds`` shows it."""
-    items = client.get("/api/v1/builds", params={"per_page": 20}).json()["items"]
-    return next(item for item in items if item["id"] == request_id)
-
-
-def patch(client: TestClient, request_id: int, state: str, reason: str) -> None:
-    response = client.patch(
-        f"/api/v1/builds/{request_id}", json={"state": state, "state_reason": reason}, headers=worker()
-    )
-    assert response.status_code == 200, response.text
-
-
-def check_envelope(message: Any, properties: dict[str, Any]) -> dict[str, Any]:
-    assert message.content_type == "application/json"
-    assert message.durable is True
-    assert str(uuid.UUID(message.correlation_id)) == message.correlation_id
-    assert message.properties == properties
-    assert isinstance(message.body, str)
-    return json.loads(message.body)
 
 
 @pytest.mark.parametrize("db_backend", ["sqlite", "postgresql"])
@@ -155,9 +107,9 @@ def test_add_request_lifecycle_sends_iibs_messages_in_order(
 
 
 def test_batch_messages_follow_the_derived_batch_state(
-    app_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
+    make_sqlite_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
 ) -> None:
-    client = app_client(**dest.settings([amqp_broker.url]))
+    client = make_sqlite_client(**dest.settings([amqp_broker.url]))
     body = {
         "build_requests": [{**ADD, "organization": "acme"}, RM],
         "annotations": {"release": "RHBA-2026:1"},
@@ -198,9 +150,9 @@ class BrokenExecutor:
 
 
 def test_scheduling_failure_is_announced(
-    app_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
+    make_sqlite_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
 ) -> None:
-    client = app_client(BrokenExecutor(), **dest.settings([amqp_broker.url]))
+    client = make_sqlite_client(BrokenExecutor(), **dest.settings([amqp_broker.url]))
     response = client.post("/api/v1/builds/rm", json=RM, headers=user())
     assert response.status_code == 500
     drained(client)
@@ -216,9 +168,9 @@ def test_scheduling_failure_is_announced(
 
 
 def test_pipelinerun_first_seen_finished_is_announced_from_its_first_state(
-    app_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
+    make_sqlite_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
 ) -> None:
-    client = app_client(**dest.settings([amqp_broker.url]))
+    client = make_sqlite_client(**dest.settings([amqp_broker.url]))
     response = client.post(
         "/api/v1/pipelineruns", json=samples.succeeded(results=samples.ADD_RESULTS), headers=worker()
     )
@@ -238,10 +190,10 @@ def test_pipelinerun_first_seen_finished_is_announced_from_its_first_state(
 
 
 def test_failover_to_the_next_url(
-    app_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
+    make_sqlite_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
 ) -> None:
     dead = f"amqp://127.0.0.1:{free_port()}"
-    client = app_client(**dest.settings([dead, amqp_broker.url], IIB_MESSAGING_DURABLE=False))
+    client = make_sqlite_client(**dest.settings([dead, amqp_broker.url], IIB_MESSAGING_DURABLE=False))
     assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
     drained(client)
     assert messenger(client).failures == 0
@@ -251,10 +203,12 @@ def test_failover_to_the_next_url(
 
 
 def test_broker_down_never_fails_a_request_and_gives_up_after_the_retries(
-    app_client: Callable[..., TestClient], dest: Destinations
+    make_sqlite_client: Callable[..., TestClient], dest: Destinations
 ) -> None:
     dead = f"amqp://127.0.0.1:{free_port()}"
-    client = app_client(**dest.settings([dead], IIB_MESSAGING_RETRIES=2, IIB_MESSAGING_RETRY_DELAY=0.05))
+    client = make_sqlite_client(
+        **dest.settings([dead], IIB_MESSAGING_RETRIES=2, IIB_MESSAGING_RETRY_DELAY=0.05)
+    )
     created = client.post("/api/v1/builds/add", json=ADD, headers=user())
     assert created.status_code == 201, created.text
     request_id = created.json()["id"]
@@ -269,10 +223,10 @@ def test_broker_down_never_fails_a_request_and_gives_up_after_the_retries(
 
 
 def test_messages_queued_while_the_broker_is_down_are_sent_when_it_returns(
-    app_client: Callable[..., TestClient], dest: Destinations
+    make_sqlite_client: Callable[..., TestClient], dest: Destinations
 ) -> None:
     broker = Broker(free_port())
-    client = app_client(
+    client = make_sqlite_client(
         **dest.settings([broker.url], IIB_MESSAGING_RETRIES=1000, IIB_MESSAGING_RETRY_DELAY=0.05)
     )
     created = client.post("/api/v1/builds/rm", json=RM, headers=user())
@@ -294,33 +248,14 @@ def test_messages_queued_while_the_broker_is_down_are_sent_when_it_returns(
         broker.stop()
 
 
-def _certificates(folder: Path) -> dict[str, str]:
-    """A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl."""
-
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder)
-
-    run(
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca",
-        "-keyout", "ca.key", "-out", "ca.crt",
-    )  # fmt: skip
-    (folder / "san.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for name in ("server", "client"):
-        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", f"{name}.key",
-            "-out", f"{name}.csr")  # fmt: skip
-        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-            "-days", "2", "-extfile", "san.cnf", "-out", f"{name}.crt")  # fmt: skip
-    return {n: str(folder / n) for n in ("ca.crt", "server.crt", "server.key", "client.crt", "client.key")}
-
-
 def test_tls_with_a_client_certificate(
-    app_client: Callable[..., TestClient], dest: Destinations, tmp_path: Path
+    make_sqlite_client: Callable[..., TestClient], dest: Destinations, tmp_path: Path
 ) -> None:
-    files = _certificates(tmp_path)
+    files = certificates(tmp_path)
     broker = Broker(free_port(), tls=(files["server.crt"], files["server.key"], files["ca.crt"]))
     broker.start()
     try:
-        client = app_client(
+        client = make_sqlite_client(
             **dest.settings(
                 [broker.url],
                 IIB_MESSAGING_CERT=files["client.crt"],
@@ -331,18 +266,14 @@ def test_tls_with_a_client_certificate(
         assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
         drained(client)
         assert messenger(client).failures == 0
-        domain = SSLDomain(SSLDomain.MODE_CLIENT)
-        domain.set_credentials(files["client.crt"], files["client.key"], None)
-        domain.set_trusted_ca_db(files["ca.crt"])
-        domain.set_peer_authentication(SSLDomain.VERIFY_PEER)
-        messages = consume(broker.url, dest.build, 1, ssl_domain=domain)
+        messages = consume(broker.url, dest.build, 1, ssl_domain=client_domain(files))
         assert messages[0].properties["state"] == "in_progress"
     finally:
         broker.stop()
 
 
-def test_off_by_default(app_client: Callable[..., TestClient]) -> None:
-    client = app_client()
+def test_off_by_default(make_sqlite_client: Callable[..., TestClient]) -> None:
+    client = make_sqlite_client()
     assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
     assert messenger(client).enabled is False
     assert messenger(client).sent == 0
@@ -392,13 +323,13 @@ def test_the_watcher_announces_what_it_records(
 
 
 def test_tls_without_a_client_certificate_is_refused_and_the_request_still_succeeds(
-    app_client: Callable[..., TestClient], dest: Destinations, tmp_path: Path
+    make_sqlite_client: Callable[..., TestClient], dest: Destinations, tmp_path: Path
 ) -> None:
-    files = _certificates(tmp_path)
+    files = certificates(tmp_path)
     broker = Broker(free_port(), tls=(files["server.crt"], files["server.key"], files["ca.crt"]))
     broker.start()
     try:
-        client = app_client(
+        client = make_sqlite_client(
             **dest.settings(
                 [broker.url],
                 IIB_MESSAGING_CERT=str(tmp_path / "absent.crt"),
@@ -418,7 +349,7 @@ def test_tls_without_a_client_certificate_is_refused_and_the_request_still_succe
 
 
 def test_a_broker_that_never_answers_times_out_and_the_next_url_is_used(
-    app_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
+    make_sqlite_client: Callable[..., TestClient], amqp_broker: Broker, dest: Destinations
 ) -> None:
     import socket
 
@@ -427,7 +358,7 @@ def test_a_broker_that_never_answers_times_out_and_the_next_url_is_used(
     silent.listen(8)  # accepts TCP connections (the kernel's backlog) and never speaks AMQP
     try:
         hanging = f"amqp://127.0.0.1:{silent.getsockname()[1]}"
-        client = app_client(**dest.settings([hanging, amqp_broker.url], IIB_MESSAGING_TIMEOUT=1))
+        client = make_sqlite_client(**dest.settings([hanging, amqp_broker.url], IIB_MESSAGING_TIMEOUT=1))
         assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
         drained(client)
         assert (messenger(client).sent, messenger(client).failures) == (2, 0)

@@ -10,25 +10,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from proton import SSLDomain
 
-from status_api.app import create_app
-from status_api.executors import RecordingExecutor
 from tests.fixtures.amqp_broker import consume
 from tests.fixtures.rabbitmq import RabbitMQ, declare_queue, running_rabbitmq
-from tests.status_api.conftest import base_settings, user
-from tests.status_api.test_messaging import (
+from tests.status_api.conftest import user
+from tests.status_api.messaging_helpers import (
     ADD,
     RM,
     WAIT,
-    _certificates,
+    certificates,
     check_envelope,
+    client_domain,
     drained,
     listed,
     messenger,
@@ -78,23 +76,6 @@ def queues(rabbitmq: RabbitMQ) -> Queues:
     return Queues().declare(rabbitmq.url)
 
 
-@pytest.fixture
-def api(sqlite_url: str) -> Iterator[Callable[..., TestClient]]:
-    """Clients of the real app on a migrated SQLite file, with settings overridden as given."""
-    clients: list[TestClient] = []
-
-    def build(**overrides: Any) -> TestClient:
-        app = create_app(base_settings(sqlite_url, **overrides), executor=RecordingExecutor())
-        client = TestClient(app, base_url="http://iib.example.com")
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield build
-    for client in clients:
-        client.__exit__(None, None, None)
-
-
 def batch_body(batch_id: int, request_id: int, request_type: str, state: str) -> dict[str, Any]:
     return {
         "batch": batch_id,
@@ -106,9 +87,9 @@ def batch_body(batch_id: int, request_id: int, request_type: str, state: str) ->
 
 
 def test_a_builds_states_reach_rabbitmq_as_iibs_messages_in_order(
-    api: Callable[..., TestClient], rabbitmq: RabbitMQ, queues: Queues
+    make_sqlite_client: Callable[..., TestClient], rabbitmq: RabbitMQ, queues: Queues
 ) -> None:
-    client = api(**queues.settings([rabbitmq.url]))
+    client = make_sqlite_client(**queues.settings([rabbitmq.url]))
     created = client.post("/api/v1/builds/add", json=ADD, headers=user())
     assert created.status_code == 201, created.text
     request_id = created.json()["id"]
@@ -139,9 +120,9 @@ def test_a_builds_states_reach_rabbitmq_as_iibs_messages_in_order(
 
 
 def test_non_durable_messages_are_sent_as_such(
-    api: Callable[..., TestClient], rabbitmq: RabbitMQ, queues: Queues
+    make_sqlite_client: Callable[..., TestClient], rabbitmq: RabbitMQ, queues: Queues
 ) -> None:
-    client = api(**queues.settings([rabbitmq.url], IIB_MESSAGING_DURABLE=False))
+    client = make_sqlite_client(**queues.settings([rabbitmq.url], IIB_MESSAGING_DURABLE=False))
     assert client.post("/api/v1/builds/rm", json=RM, headers=user()).status_code == 201
     drained(client)
     (message,) = consume(rabbitmq.url, queues.build_address, 1)
@@ -150,11 +131,13 @@ def test_non_durable_messages_are_sent_as_such(
 
 
 def test_a_stopped_rabbitmq_loses_nothing_and_the_retry_delivers_after_its_restart(
-    api: Callable[..., TestClient], tmp_path: Path
+    make_sqlite_client: Callable[..., TestClient], tmp_path: Path
 ) -> None:
     with running_rabbitmq(tmp_path / "rabbitmq") as node:
         queues = Queues().declare(node.url)
-        client = api(**queues.settings([node.url], IIB_MESSAGING_RETRIES=1000, IIB_MESSAGING_RETRY_DELAY=0.1))
+        client = make_sqlite_client(
+            **queues.settings([node.url], IIB_MESSAGING_RETRIES=1000, IIB_MESSAGING_RETRY_DELAY=0.1)
+        )
         created = client.post("/api/v1/builds/rm", json=RM, headers=user())
         assert created.status_code == 201, created.text
         request_id = created.json()["id"]
@@ -191,20 +174,12 @@ def test_a_stopped_rabbitmq_loses_nothing_and_the_retry_delivers_after_its_resta
         ]
 
 
-def client_domain(files: dict[str, str]) -> SSLDomain:
-    domain = SSLDomain(SSLDomain.MODE_CLIENT)
-    domain.set_credentials(files["client.crt"], files["client.key"], None)
-    domain.set_trusted_ca_db(files["ca.crt"])
-    domain.set_peer_authentication(SSLDomain.VERIFY_PEER)
-    return domain
-
-
-def test_tls_with_a_client_certificate(api: Callable[..., TestClient], tmp_path: Path) -> None:
-    files = _certificates(tmp_path)
+def test_tls_with_a_client_certificate(make_sqlite_client: Callable[..., TestClient], tmp_path: Path) -> None:
+    files = certificates(tmp_path)
     tls = (files["server.crt"], files["server.key"], files["ca.crt"])
     with running_rabbitmq(tmp_path / "rabbitmq", tls=tls) as node:
         queues = Queues().declare(node.tls_url, client_domain(files))
-        client = api(
+        client = make_sqlite_client(
             **queues.settings(
                 [node.tls_url],
                 IIB_MESSAGING_CERT=files["client.crt"],
@@ -217,7 +192,7 @@ def test_tls_with_a_client_certificate(api: Callable[..., TestClient], tmp_path:
         assert (messenger(client).sent, messenger(client).failures) == (2, 0)
 
         # Without a client certificate RabbitMQ refuses the TLS handshake; the request still succeeds.
-        refused = api(
+        refused = make_sqlite_client(
             **queues.settings(
                 [node.tls_url],
                 IIB_MESSAGING_CERT=str(tmp_path / "absent.crt"),
@@ -236,7 +211,7 @@ def test_tls_with_a_client_certificate(api: Callable[..., TestClient], tmp_path:
 
 
 def test_topic_addresses_reach_a_subscriber_bound_beforehand(
-    api: Callable[..., TestClient], rabbitmq: RabbitMQ
+    make_sqlite_client: Callable[..., TestClient], rabbitmq: RabbitMQ
 ) -> None:
     """The nearest thing to IIB's ``topic://`` destinations: ``/topic/<key>`` publishes to RabbitMQ's
     ``amq.topic`` exchange, which delivers only to the queues bound at that moment (here the
@@ -247,7 +222,7 @@ def test_topic_addresses_reach_a_subscriber_bound_beforehand(
     connection = BlockingConnection(rabbitmq.url, timeout=30)
     try:
         receiver = connection.create_receiver(address, credit=10)
-        client = api(
+        client = make_sqlite_client(
             IIB_MESSAGING_URLS=[rabbitmq.url],
             IIB_MESSAGING_BUILD_STATE_DESTINATION=address,
             IIB_MESSAGING_TIMEOUT=10,

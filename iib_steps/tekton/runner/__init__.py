@@ -18,6 +18,7 @@ import copy
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,54 @@ def _ref_or_spec(source: Definition, obj: dict[str, Any], key: str) -> dict[str,
     return {f"{key}Spec": copy.deepcopy(obj["spec"])}
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What :func:`run_pipeline` and :func:`run_task` both make of their arguments."""
+
+    obj: dict[str, Any]  # the Pipeline or Task
+    others: list[dict[str, Any]]  # the other documents of its file
+    label: str  # the Pipeline's or Task's name
+    name: str  # the run's name
+    folder: Path  # <runs_dir>/<run name>
+    settings: RunSettings
+    params: dict[str, Value]
+    workspaces: dict[str, WorkspaceBinding]
+
+
+def _prepare(
+    source: Definition,
+    kind: str,
+    search: Sequence[Path],
+    *,
+    name: str | None,
+    runs_dir: Path | None,
+    params: Mapping[str, Value] | None,
+    workspaces: Mapping[str, WorkspaceValue] | None,
+    runtime: str | Runtime,
+    image_map: Mapping[str, str] | None,
+    namespace: str,
+    secrets_dir: Path | None,
+    on_log: LogSink | None,
+    service_account: str,
+) -> _Prepared:
+    """Load the ``kind`` definition (searching ``search``), name the run and make its settings,
+    params and workspace bindings."""
+    obj, others = load_definition(source, kind, search)
+    label = str(obj["metadata"]["name"])
+    run_name = name or o.generate_name(label)
+    settings = RunSettings(make_runtime(runtime, image_map), namespace, secrets_dir, on_log, service_account)
+    return _Prepared(
+        obj=obj,
+        others=others,
+        label=label,
+        name=run_name,
+        folder=Path(runs_dir or default_runs_dir()) / run_name,
+        settings=settings,
+        params=dict(params or {}),
+        workspaces=_bindings(workspaces, secrets_dir),
+    )
+
+
 def run_pipeline(
     pipeline: Definition,
     *,
@@ -100,21 +149,31 @@ def run_pipeline(
     Go durations; ``cancel`` stops the run when set; ``on_update`` receives the PipelineRun object
     whenever its status changes; ``on_log(pipeline task, step, line)`` receives every output line.
     """
-    obj, sibling_tasks = load_definition(pipeline, "Pipeline", pipeline_dirs)
-    resolver = task_resolver or CatalogTaskResolver(task_dirs, sibling_tasks, bundle_fetcher)
-    pipeline_name = str(obj["metadata"]["name"])
-    run_name = name or o.generate_name(pipeline_name)
-    settings = RunSettings(make_runtime(runtime, image_map), namespace, secrets_dir, on_log, service_account)
+    run = _prepare(
+        pipeline,
+        "Pipeline",
+        pipeline_dirs,
+        name=name,
+        runs_dir=runs_dir,
+        params=params,
+        workspaces=workspaces,
+        runtime=runtime,
+        image_map=image_map,
+        namespace=namespace,
+        secrets_dir=secrets_dir,
+        on_log=on_log,
+        service_account=service_account,
+    )
     runner = PipelineRunner(
-        name=run_name,
-        pipeline_name=pipeline_name,
-        spec=obj["spec"],
-        spec_field=_ref_or_spec(pipeline, obj, "pipeline"),
-        params=dict(params or {}),
-        workspaces=_bindings(workspaces, secrets_dir),
-        settings=settings,
-        resolver=resolver,
-        folder=Path(runs_dir or default_runs_dir()) / run_name,
+        name=run.name,
+        pipeline_name=run.label,
+        spec=run.obj["spec"],
+        spec_field=_ref_or_spec(pipeline, run.obj, "pipeline"),
+        params=run.params,
+        workspaces=run.workspaces,
+        settings=run.settings,
+        resolver=task_resolver or CatalogTaskResolver(task_dirs, run.others, bundle_fetcher),
+        folder=run.folder,
         labels=labels,
         annotations=annotations,
         timeouts=timeouts,
@@ -151,32 +210,42 @@ def run_task(
     """
     from iib_steps.tekton.runner.durations import parse_duration
 
-    obj, _ = load_definition(task, "Task", task_dirs)
-    task_name = str(obj["metadata"]["name"])
-    run_name = name or o.generate_name(task_name)
-    settings = RunSettings(make_runtime(runtime, image_map), namespace, secrets_dir, on_log, service_account)
+    run = _prepare(
+        task,
+        "Task",
+        task_dirs,
+        name=name,
+        runs_dir=runs_dir,
+        params=params,
+        workspaces=workspaces,
+        runtime=runtime,
+        image_map=image_map,
+        namespace=namespace,
+        secrets_dir=secrets_dir,
+        on_log=on_log,
+        service_account=service_account,
+    )
     limit = DEFAULT_TIMEOUT if timeout is None else parse_duration(timeout)
-    bindings = _bindings(workspaces, secrets_dir)
-    declared = {str(w["name"]) for w in obj["spec"].get("workspaces") or ()}
-    for ws in bindings:
+    declared = {str(w["name"]) for w in run.obj["spec"].get("workspaces") or ()}
+    for ws in run.workspaces:
         if ws not in declared:
             raise RunError(
                 f"workspace {ws} is not declared by the Task "
                 f"(declared: {', '.join(sorted(declared)) or 'none'})"
             )
     req = TaskRunRequest(
-        name=run_name,
-        label=task_name,
-        task_spec=obj["spec"],
-        spec_ref=_ref_or_spec(task, obj, "task"),
-        folder=Path(runs_dir or default_runs_dir()) / run_name,
-        params=dict(params or {}),
-        workspaces=bindings,
+        name=run.name,
+        label=run.label,
+        task_spec=run.obj["spec"],
+        spec_ref=_ref_or_spec(task, run.obj, "task"),
+        folder=run.folder,
+        params=run.params,
+        workspaces=run.workspaces,
         timeout=limit or None,
         retries=retries,
         labels=dict(labels or {}),
         annotations=dict(annotations or {}),
-        task_name=task_name,
+        task_name=run.label,
     )
     stopper = Stopper()
     watcher = None
@@ -186,7 +255,7 @@ def run_task(
         def watch() -> None:
             while not done.wait(0.1):
                 if cancel.is_set():
-                    stopper.stop(o.TASK_CANCELLED, f'TaskRun "{run_name}" was cancelled')
+                    stopper.stop(o.TASK_CANCELLED, f'TaskRun "{run.name}" was cancelled')
                     return
 
         watcher = threading.Thread(target=watch, daemon=True)
@@ -198,7 +267,7 @@ def run_task(
             on_update(obj_)
 
     try:
-        result = execute_taskrun(req, settings, stopper, write)
+        result = execute_taskrun(req, run.settings, stopper, write)
     finally:
         if watcher is not None:
             done.set()

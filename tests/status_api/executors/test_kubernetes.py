@@ -20,6 +20,8 @@ from sqlalchemy import select
 
 from status_api.app import create_app
 from status_api.models import requests
+from status_api.pipelinerun import RunOutcome
+from status_api.storage import LOGS, Kind, LocalStorage
 from tests.conftest import SHARED, need_shared
 from tests.fixtures.kubernetes import LoopbackKubernetes
 from tests.status_api import samples
@@ -291,6 +293,53 @@ def test_cloudevents_path_collects_logs_too(
         )
         assert logs.endswith("[build : rm] Removed etcd\n")
     client.app.state.ctx.db.dispose()
+
+
+class RecordingStorage(LocalStorage):
+    """A log folder that remembers every write."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__({LOGS.name: str(folder)})
+        self.writes: list[bytes] = []
+
+    def put(self, kind: Kind, request_id: int, content: bytes) -> None:
+        self.writes.append(content)
+        super().put(kind, request_id, content)
+
+
+def test_a_finished_run_s_log_is_stored_in_one_write(
+    kube: LoopbackKubernetes, sqlite_url: str, tmp_path: Path
+) -> None:
+    """A GET of the log while it is being stored sees all of it or the earlier log, never only its
+    header line."""
+    from status_api.db import connect
+    from status_api.executors.kubernetes import KubernetesExecutor
+
+    settings = base_settings(sqlite_url, IIB_EXECUTOR="kubernetes", IIB_KUBERNETES_NAMESPACE="iib")
+    storage = RecordingStorage(tmp_path / "logs")
+    db = connect(sqlite_url)
+    executor = KubernetesExecutor(settings, db, storage, watch=False)
+    kube.add_pod("iib", "iib-rm-7", "build", "2026-11-20T10:00:05Z", {"rm": "Removed etcd\n"})
+    kube.add_pod("iib", "iib-rm-7", "report", "2026-11-20T10:04:00Z", {"report": "Reported complete\n"})
+    outcome = RunOutcome(
+        uid="uid-7",
+        name="iib-rm-7",
+        namespace="iib",
+        request_id=7,
+        request_type="rm",
+        state="complete",
+        state_reason="done",
+    )
+    try:
+        executor.recorded(outcome, 7)
+    finally:
+        executor.close()  # waits for the background collection
+        db.dispose()
+    assert storage.writes == [
+        b"PipelineRun iib/iib-rm-7\n[build : rm] Removed etcd\n[report : report] Reported complete\n"
+    ]
+    assert storage.get(LOGS, 7) == storage.writes[0]
+    assert [f.name for f in (tmp_path / "logs").iterdir()] == [LOGS.filename(7)]  # no temp file left
 
 
 def test_an_invalid_pipelinerun_is_refused_and_leaves_nothing(
