@@ -94,6 +94,15 @@ class _Member:
     kind: str  # "dir", "file", "symlink", "whiteout"
 
 
+@dataclass(frozen=True)
+class MemoryFile:
+    """A regular file whose bytes are in memory (for :func:`memory_tar_stream`)."""
+
+    name: str  # archive name, no leading slash
+    data: bytes | memoryview
+    executable: bool = False
+
+
 def _archive_name(image_path: str) -> str:
     posix = PurePosixPath("/" + image_path.lstrip("/"))
     if ".." in posix.parts:
@@ -182,6 +191,43 @@ def _header(member: _Member, mtime: int, owner: tuple[int, int] = (0, 0)) -> tup
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"), size
 
 
+def memory_tar_stream(
+    directories: Iterable[str], files: Iterable[MemoryFile], mtime: int = 0, owner: tuple[int, int] = (0, 0)
+) -> Iterator[bytes | memoryview]:
+    """The tar :func:`tar_stream` gives for a tree holding these directories and files (archive
+    names; every parent directory of a file is implied), from bytes in memory."""
+    entries: dict[str, MemoryFile | None] = dict.fromkeys(directories)
+    for file in files:
+        parts = file.name.split("/")
+        for i in range(1, len(parts)):
+            entries.setdefault("/".join(parts[:i]), None)
+        entries[file.name] = file
+    total = 0
+    for name in sorted(entries, key=lambda n: n.split("/")):
+        file = entries[name]
+        info = tarfile.TarInfo(name)
+        info.mtime = mtime
+        info.uid, info.gid = owner
+        info.uname = info.gname = ""
+        if file is None:
+            info.type, info.mode, info.size = tarfile.DIRTYPE, 0o755, 0
+        else:
+            info.type, info.size = tarfile.REGTYPE, len(file.data)
+            info.mode = 0o755 if file.executable else 0o644
+        header = info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+        yield header
+        total += len(header)
+        if file is not None and info.size:
+            yield file.data
+            pad = (-info.size) % tarfile.BLOCKSIZE
+            if pad:
+                yield b"\0" * pad
+            total += info.size + pad
+    end = b"\0" * (2 * tarfile.BLOCKSIZE)
+    total += len(end)
+    yield end + b"\0" * ((-total) % _RECORD)
+
+
 def tar_stream(spec: LayerSpec, mtime: int = 0, read_size: int = BLOCK_SIZE) -> Iterator[bytes]:
     """The layer's uncompressed tar, as a stream of byte strings."""
     total = 0
@@ -208,18 +254,18 @@ def tar_stream(spec: LayerSpec, mtime: int = 0, read_size: int = BLOCK_SIZE) -> 
     yield end + b"\0" * ((-total) % _RECORD)
 
 
-def _blocks(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+def _blocks(chunks: Iterable[bytes | memoryview], size: int) -> Iterator[bytes]:
     """Re-cut a byte stream into blocks of exactly ``size`` bytes (the last may be shorter), copying
     each byte once at most (a chunk that is exactly a block passes through)."""
     pending: list[bytes | memoryview] = []
     have = 0
     for chunk in chunks:
-        n = len(chunk)
+        n = len(chunk)  # a memoryview here is always of bytes (one byte per item)
         start = 0
         while n - start >= size - have:
             take = size - have
             if not pending and start == 0 and take == n:
-                yield chunk
+                yield chunk if type(chunk) is bytes else bytes(chunk)
             else:
                 pending.append(memoryview(chunk)[start : start + take])
                 yield b"".join(pending)
@@ -242,7 +288,7 @@ def _deflate(block: bytes, zdict: bytes | None, level: int, last: bool) -> bytes
 
 
 def gzip_stream(
-    chunks: Iterable[bytes], out, level: int = DEFAULT_LEVEL, threads: int | None = None
+    chunks: Iterable[bytes | memoryview], out, level: int = DEFAULT_LEVEL, threads: int | None = None
 ) -> tuple[str, str, int, int]:
     """Gzip ``chunks`` into the binary file ``out``; return (digest, diff_id, size, uncompressed size)."""
     if not 0 <= level <= isal_zlib.ISAL_BEST_COMPRESSION:
@@ -285,17 +331,39 @@ def write_layer(
     spec: LayerSpec, work_dir: Path, level: int = DEFAULT_LEVEL, mtime: int = 0, threads: int | None = None
 ) -> LayerBlob:
     """Write ``spec`` as a gzipped tar into ``work_dir``; the file is named by its digest."""
+    return _write_tar(tar_stream(spec, mtime), work_dir, level, threads, spec.annotations)
+
+
+def write_memory_layer(
+    directories: Iterable[str],
+    files: Iterable[MemoryFile],
+    work_dir: Path,
+    level: int = DEFAULT_LEVEL,
+    threads: int | None = None,
+) -> LayerBlob:
+    """The layer :func:`write_layer` writes for a tree holding these directories and files (archive
+    names), from bytes in memory."""
+    return _write_tar(memory_tar_stream(directories, files), work_dir, level, threads, ())
+
+
+def _write_tar(
+    chunks: Iterable[bytes | memoryview],
+    work_dir: Path,
+    level: int,
+    threads: int | None,
+    annotations: tuple[tuple[str, str], ...],
+) -> LayerBlob:
     work_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=work_dir, prefix=".layer-", suffix=".tar.gz")
     try:
         with os.fdopen(fd, "wb") as out:
-            digest, diff_id, size, raw_size = gzip_stream(tar_stream(spec, mtime), out, level, threads)
+            digest, diff_id, size, raw_size = gzip_stream(chunks, out, level, threads)
         final = work_dir / f"{digest.split(':', 1)[1]}.tar.gz"
         os.replace(tmp, final)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return LayerBlob(final, digest, diff_id, size, raw_size, spec.annotations)
+    return LayerBlob(final, digest, diff_id, size, raw_size, annotations)
 
 
 def write_layers(

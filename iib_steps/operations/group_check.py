@@ -60,37 +60,42 @@ def available_cpus() -> int:
     return max(1, cpus)
 
 
-class _NotSelfContained(Exception):
-    """A group that cannot be validated on its own."""
+class NotSelfContained(Exception):
+    """A package or group that cannot be validated on its own."""
+
+
+def load_own_blobs(cfg: DeclarativeConfig, package: str, name: str, data: bytes) -> None:
+    """Add the blobs of one file of ``package``'s directory to ``cfg``; every blob must be that
+    package's (else :class:`NotSelfContained`)."""
+    before = (len(cfg.packages), len(cfg.channels), len(cfg.bundles), len(cfg.deprecations), len(cfg.others))
+    for obj in parse_documents(data, name):
+        add_document(cfg, obj)
+    p, c, b, d, o = before
+    if not (
+        all(x.name == package for x in cfg.packages[p:])
+        and all(x.package == package for x in cfg.channels[c:])
+        and all(x.package == package for x in cfg.bundles[b:])
+        and all(x.package == package for x in cfg.deprecations[d:])
+        and all(x.package == package for x in cfg.others[o:])
+    ):
+        raise NotSelfContained(f"{name} holds blobs of another package")
 
 
 def check_group(configs: Path, members: Sequence[str], layer_dir: Path) -> CheckedGroup:
     """Load, check and validate the package directories ``members`` of ``configs``; pack their layer.
 
-    Raises :class:`_NotSelfContained` or :class:`CatalogError` when the group cannot stand alone.
+    Raises :class:`NotSelfContained` or :class:`CatalogError` when the group cannot stand alone.
     """
     cfg = DeclarativeConfig()
     with shared_values():
         for name in members:
             directory = configs / name
             if directory.is_symlink() or not directory.is_dir():
-                raise _NotSelfContained(f"{name} is not a package directory")
+                raise NotSelfContained(f"{name} is not a package directory")
             for path in catalog_files(directory):
-                before = (len(cfg.packages), len(cfg.channels), len(cfg.bundles), len(cfg.deprecations))
-                others = len(cfg.others)
-                for obj in parse_documents(path.read_bytes(), str(path)):
-                    add_document(cfg, obj)
-                p, c, b, d = before
-                if not (
-                    all(x.name == name for x in cfg.packages[p:])
-                    and all(x.package == name for x in cfg.channels[c:])
-                    and all(x.package == name for x in cfg.bundles[b:])
-                    and all(x.package == name for x in cfg.deprecations[d:])
-                    and all(x.package == name for x in cfg.others[others:])
-                ):
-                    raise _NotSelfContained(f"{path.relative_to(configs)} holds blobs of another package")
+                load_own_blobs(cfg, name, str(path.relative_to(configs)), path.read_bytes())
     if cfg.package_names() != set(members):
-        raise _NotSelfContained("a directory does not hold its package's olm.package blob")
+        raise NotSelfContained("a directory does not hold its package's olm.package blob")
     validate_config(cfg)
     images = tuple(b.image for b in cfg.bundles if b.image)
     layer = write_layer(group_layer_spec(configs, members), layer_dir, threads=1)
@@ -102,7 +107,7 @@ def _task(
 ) -> tuple[int, CheckedGroup | str]:
     try:
         return group, check_group(configs, members, layer_dir)
-    except _NotSelfContained as exc:
+    except NotSelfContained as exc:
         return group, str(exc)
     except CatalogError as exc:
         return group, f"package(s) {', '.join(members)} do not load or validate on their own: {exc}"

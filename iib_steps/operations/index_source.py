@@ -27,6 +27,7 @@ from iib_steps.operations import catalogs
 from iib_steps.operations.group_check import CheckedGroup, check_groups
 from iib_steps.operations.imaging import ImageIO
 from iib_steps.operations.prepack import Prepacker
+from iib_steps.operations.stream_check import StreamCheck, check_streamed
 
 
 def log(message: str) -> None:
@@ -51,6 +52,7 @@ class IndexSource:
     staging: Path | None = None
     checked: dict[int, CheckedGroup] = field(default_factory=dict)
     members: dict[int, list[str]] = field(default_factory=dict)
+    streamed: StreamCheck | None = None  # ... read into memory rather than into ``staging``
 
     @property
     def incremental(self) -> bool:
@@ -116,6 +118,9 @@ class IndexSource:
         log(f"from_index {self.pull_spec}: reading the whole catalog ({why})")
         self.layers, self.extracted = None, set()
         self.checked, self.members = {}, {}
+        if self.streamed is not None:
+            self.streamed.close()
+            self.streamed = None
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
@@ -124,16 +129,35 @@ class IndexSource:
         self.images.extract_catalog(self.pull_spec, self.configs)
 
     def check_in_groups(self, why: str, layer_dir: Path, workers: int) -> bool:
-        """Extract the whole catalog beside ``configs``, then check and pack every layer group on
-        ``workers`` processes. True: the request goes on as on the incremental path. False: the
-        catalog is under ``configs``, to be loaded as a whole (a group did not stand alone)."""
+        """Check every package of the whole catalog and pack every layer group on ``workers``
+        processes, from memory (:mod:`iib_steps.operations.stream_check`) or else from files. True:
+        the request goes on as on the incremental path. False: the catalog is under ``configs``, to
+        be loaded as a whole (a package did not stand alone)."""
+        log(
+            f"from_index {self.pull_spec}: reading the whole catalog ({why}) and checking its packages "
+            f"on {workers} processes as they are read"
+        )
+        streamed = check_streamed(
+            self.images.locate(self.pull_spec), self.images.client, self.groups, layer_dir, workers
+        )
+        if streamed.failed is None:
+            self.streamed, self.members, self.checked = streamed, streamed.members, streamed.groups
+            self.layers = {g: checked.layer for g, checked in streamed.groups.items()}
+            return True
+        streamed.close()
+        if streamed.rejected:
+            log(f"from_index {self.pull_spec}: loading the whole catalog in one process ({streamed.failed})")
+            self.images.extract_catalog(self.pull_spec, self.configs)
+            return False
+        log(f"from_index {self.pull_spec}: reading the catalog into memory failed ({streamed.failed})")
+        return self._check_extracted_groups(layer_dir, workers)
+
+    def _check_extracted_groups(self, layer_dir: Path, workers: int) -> bool:
+        """:meth:`check_in_groups` on the catalog extracted to files (what the memory path does not
+        handle: links, an ``.indexignore``, a package spread over layers)."""
         staging = self.configs.with_name(self.configs.name + "-whole")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        log(
-            f"from_index {self.pull_spec}: reading the whole catalog ({why}) and checking its layer "
-            f"groups on {workers} processes"
-        )
         self.images.extract_catalog(self.pull_spec, staging)
         entries = list(staging.iterdir())
         members = partition([e.name for e in entries], self.groups)
@@ -165,6 +189,11 @@ class IndexSource:
             return False
         wanted = {group_of(p, self.groups) for p in packages} - self.extracted
         self.extracted |= wanted
+        if self.streamed is not None:
+            written = [g for g in sorted(wanted) if g in self.members]
+            for group in written:
+                self.streamed.write_packages(self.members[group], self.configs)
+            return bool(written)
         if self.staging is not None:
             moved = [g for g in sorted(wanted) if g in self.members]
             for group in moved:

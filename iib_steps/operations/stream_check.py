@@ -1,0 +1,179 @@
+"""The full path on an index not built here, from memory: read, check and pack while decompressing.
+
+:mod:`iib_steps.images.memory_catalog` decompresses the catalog into shared memory and announces
+each package directory as soon as it is complete; two (or ``workers``) forked processes load and
+validate each package on its own as it arrives (checking that its files hold only its blobs), so
+the checking overlaps the decompression. When every package passes, the whole catalog is valid (no
+rule of ``opm validate`` crosses packages, as on the incremental path) and the workers pack each
+layer group from the same memory, byte for byte what packing the extracted files gives. Nothing is
+written to disk but the packed layers and, later, the packages the request touches.
+
+Any package that does not stand alone, and anything the memory reader does not handle, makes the
+caller take the files path (:mod:`iib_steps.operations.group_check`), which falls back in turn to
+loading the whole catalog in one process and reporting opm's exact error.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalog.declcfg import DeclarativeConfig
+from catalog.errors import CatalogError
+from catalog.load import shared_values
+from catalog.validate import validate_config
+from iib_steps.catalog_layers import partition
+from iib_steps.errors import StepError
+from iib_steps.images.extract import CONFIGS_LABEL
+from iib_steps.images.inspect import ImageReader
+from iib_steps.images.layers import LayerBlob, MemoryFile, write_memory_layer
+from iib_steps.images.memory_catalog import AreaFile, MemoryCatalog, SharedArea, Unsupported, read_catalog
+from iib_steps.images.registry import RegistryClient
+from iib_steps.operations.group_check import CheckedGroup, NotSelfContained, load_own_blobs
+
+_AREA: SharedArea | None = None  # the area a forked worker inherits
+_PARENT = "configs"  # archive name of the catalog directory in a group layer (group_layer_spec)
+
+
+@dataclass
+class StreamCheck:
+    """The packed, checked groups and where each package's files are, or why this path failed."""
+
+    area: SharedArea | None = None
+    catalog: MemoryCatalog = field(default_factory=MemoryCatalog)
+    groups: dict[int, CheckedGroup] = field(default_factory=dict)
+    members: dict[int, list[str]] = field(default_factory=dict)
+    failed: str | None = None
+    rejected: bool = False  # failed because a package does not load or validate on its own
+
+    def write_packages(self, names: Sequence[str], configs: Path) -> None:
+        """Write these packages' directories and files under ``configs`` (as extraction would)."""
+        assert self.area is not None
+        mm = self.area.mm
+        for name in names:
+            (configs / name).mkdir(parents=True, exist_ok=True)
+            for rel in self.catalog.dirs.get(name, []):
+                (configs / rel).mkdir(parents=True, exist_ok=True)
+            for f in self.catalog.files.get(name, []):
+                dest = configs / f.rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(mm[f.offset : f.offset + f.size])
+                os.chmod(dest, 0o755 if f.executable else 0o644)
+
+    def close(self) -> None:
+        if self.area is not None:
+            self.area.close()
+            self.area = None
+
+
+def _ready() -> None:
+    """A first task: makes the pool fork its workers now, before any thread starts."""
+
+
+def _check_package(name: str, files: list[tuple[str, int, int]]) -> tuple[str, tuple[str, ...] | str]:
+    """Load and validate one package from the area; its bundle images, or why it does not stand alone."""
+    assert _AREA is not None
+    mm = _AREA.mm
+    cfg = DeclarativeConfig()
+    try:
+        with shared_values():
+            for rel, offset, size in files:
+                load_own_blobs(cfg, name, rel, mm[offset : offset + size])
+        if cfg.package_names() != {name}:
+            return name, f"the directory {name} does not hold (only) the olm.package blob of {name}"
+        validate_config(cfg)
+    except NotSelfContained as exc:
+        return name, str(exc)
+    except CatalogError as exc:
+        return name, f"the package {name} does not load or validate on its own: {exc}"
+    return name, tuple(b.image for b in cfg.bundles if b.image)
+
+
+def _pack_group(dirs: list[str], files: list[tuple[str, int, int, bool]], layer_dir: Path) -> LayerBlob | str:
+    assert _AREA is not None
+    view = memoryview(_AREA.mm)  # slices of it: the bytes are never copied (the area outlives them)
+    try:
+        return write_memory_layer(
+            [_PARENT, *(f"{_PARENT}/{d}" for d in dirs)],
+            [MemoryFile(f"{_PARENT}/{rel}", view[o : o + n], x) for rel, o, n, x in files],
+            layer_dir,
+            threads=1,
+        )
+    except (OSError, StepError) as exc:
+        return f"packing a layer group failed: {exc}"
+
+
+def check_streamed(
+    image: str, client: RegistryClient | None, groups: int, layer_dir: Path, workers: int
+) -> StreamCheck:
+    """Read the catalog of ``image`` into memory, check every package and pack every group."""
+    global _AREA
+    result = StreamCheck()
+    reader = ImageReader(image, client)
+    img = reader.default_arch_image()
+    prefix = img.labels.get(CONFIGS_LABEL)
+    if not prefix:
+        result.failed = "it has no catalog directory label"
+        return result
+    layer_dir.mkdir(parents=True, exist_ok=True)
+    capacity = sum(d.size for d in img.parsed.layers) * 24 + (64 << 20)
+    try:
+        result.area = _AREA = SharedArea(capacity)
+    except (OSError, ValueError, OverflowError) as exc:
+        result.failed = f"no memory for the layers: {exc}"
+        return result
+    checks: dict[str, Future] = {}
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            pool.submit(_ready).result()  # fork now, while this process has no other thread
+
+            def on_package(name: str, files: list[AreaFile]) -> None:
+                checks[name] = pool.submit(_check_package, name, [(f.rel, f.offset, f.size) for f in files])
+
+            try:
+                result.catalog = read_catalog(reader, prefix, result.area, on_package)
+            except Unsupported as exc:
+                result.failed = str(exc)
+            if result.failed is None and not checks:
+                result.failed = "it is empty"
+            images: dict[str, tuple[str, ...]] = {}
+            for future in checks.values():
+                if result.failed is not None:
+                    break
+                name, outcome = future.result()
+                if isinstance(outcome, str):
+                    result.failed, result.rejected = outcome, True
+                else:
+                    images[name] = outcome
+            if result.failed is not None:
+                for future in checks.values():
+                    future.cancel()
+                return result
+            result.members = partition(list(checks), groups)
+            packs = {
+                g: pool.submit(
+                    _pack_group,
+                    [d for n in names for d in result.catalog.dirs.get(n, [])],
+                    [(f.rel, f.offset, f.size, f.executable) for n in names for f in result.catalog.files[n]],
+                    layer_dir,
+                )
+                for g, names in result.members.items()
+            }
+            for group, future in packs.items():
+                layer = future.result()
+                if isinstance(layer, str):
+                    result.failed = layer
+                    return result
+                found = tuple(i for n in result.members[group] for i in images[n])
+                result.groups[group] = CheckedGroup(layer, found)
+    except (OSError, BrokenProcessPool) as exc:  # no fork here, or a worker killed (out of memory)
+        result.failed = f"the parallel check could not run: {exc}"
+    finally:
+        _AREA = None
+    return result
