@@ -188,3 +188,19 @@ def test_an_invalid_catalog_fails_with_the_whole_loads_error(reg_world: World, s
         errors[workers] = proc.stderr.strip().splitlines()[-1]
     assert errors[1] == errors[2]
     assert "invalid" in errors[2] and "kairos-operator" in errors[2]
+
+
+@pytest.mark.slow
+def test_what_memory_does_not_handle_is_checked_from_files(reg_world: World, settings_with, tmp_path):
+    configs = sample_copy(tmp_path / "configs")
+    shutil.rmtree(configs / "kube-green")  # added back by the add request
+    (configs / "ecr-secret-operator" / ".indexignore").write_text("*.md\n")
+    (configs / "ecr-secret-operator" / "README.md").write_text("not a catalog file\n")
+    index = foreign_index(reg_world, configs, f"ignore-{reg_world.next_id()}")
+    out = outputs_of(reg_world, settings_with, REQUESTS["add"](reg_world), index)
+    assert "reading the catalog into memory failed" in out[2][1] and CHECKED in out[2][1], out[2][1]
+    trees = {}
+    for workers, (image, _) in out.items():
+        reg_world.catalog_of(image, tmp_path / f"out-{workers}")
+        trees[workers] = tree(tmp_path / f"out-{workers}")
+    assert trees[1] == trees[2] and "ecr-secret-operator/README.md" in trees[2]
