@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from isal import isal_zlib
+
 from iib_steps.images.extract import OPAQUE, WHITEOUT, _norm, _Overlay
 from iib_steps.images.inspect import ImageReader
-from iib_steps.images.layer_stream import LayerStream
+from iib_steps.images.layer_stream import GZIP_MAGIC, LayerStream
 from iib_steps.images.manifests import Descriptor
 from iib_steps.images.stores import LayoutStore
 
@@ -74,21 +76,24 @@ class SharedArea:
 
     def write_layer(self, raw: IO[bytes]) -> None:
         """Decompress one layer blob after what is there (in a thread of its own)."""
-        try:
-            stream = LayerStream(raw, hashed=False)
-            while chunk := stream.read(_CHUNK):
-                end = self.filled + len(chunk)
-                if end > self.capacity:
-                    raise Unsupported("the layers are larger than the memory set aside for them")
-                self.mm[self.filled : end] = chunk
-                with self._cond:
-                    self.filled = end
-                    self._cond.notify_all()
-            with self._cond:
-                self._end = self.filled
-                self._cond.notify_all()
-        except Exception as exc:  # handed to the reader, raised there
-            self.fail(str(exc) or type(exc).__name__)
+        stream = LayerStream(raw, hashed=False)
+        while chunk := stream.read(_CHUNK):
+            self.append(chunk)
+        self.end_layer()
+
+    def append(self, chunk: bytes) -> None:
+        end = self.filled + len(chunk)
+        if end > self.capacity:
+            raise Unsupported("the layers are larger than the memory set aside for them")
+        self.mm[self.filled : end] = chunk
+        with self._cond:
+            self.filled = end
+            self._cond.notify_all()
+
+    def end_layer(self) -> None:
+        with self._cond:
+            self._end = self.filled
+            self._cond.notify_all()
 
     def fail(self, message: str) -> None:
         with self._cond:
@@ -181,12 +186,69 @@ def _fill(reader: ImageReader, desc: Descriptor, area: SharedArea) -> None:
             with reader.store.layout.open_blob(desc.digest) as fh:
                 area.write_layer(fh)
             return
-        with tempfile.TemporaryFile() as tmp:
-            reader.store.download_blob(desc.digest, tmp)
-            tmp.seek(0)
-            area.write_layer(tmp)
+        with _DownloadSink(area) as sink:
+            reader.store.download_blob(desc.digest, sink)  # type: ignore[arg-type]
+            sink.finish()
     except Exception as exc:  # handed to the reader, raised there
         area.fail(str(exc) or type(exc).__name__)
+
+
+class _DownloadSink:
+    """Where a registry download writes: a gzip layer is decompressed into the area as it arrives
+    (the download overlaps the decompression); anything else goes to a file first. A download that
+    starts over (a retry) cannot be followed: the caller then takes the files path."""
+
+    def __init__(self, area: SharedArea) -> None:
+        self.area = area
+        self.written = 0
+        self.decoder = None  # gzip: the current member's decoder
+        self.spill: IO[bytes] | None = None  # not gzip: the blob, decompressed at the end
+
+    def __enter__(self) -> _DownloadSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.spill is not None:
+            self.spill.close()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if offset or self.written:
+            raise Unsupported("a layer download started over")
+        return 0
+
+    def truncate(self, size: int | None = None) -> int:
+        return 0
+
+    def write(self, data: bytes) -> int:
+        size = len(data)
+        if not self.written:
+            if data[:2] == GZIP_MAGIC:
+                self.decoder = isal_zlib.decompressobj(wbits=31)
+            else:
+                self.spill = tempfile.TemporaryFile()  # noqa: SIM115  (closed by __exit__)
+        self.written += size
+        if self.spill is not None:
+            return self.spill.write(data)
+        while data:
+            if self.decoder is None:  # a gzip stream may hold several members
+                self.decoder = isal_zlib.decompressobj(wbits=31)
+            out = self.decoder.decompress(data)
+            if out:
+                self.area.append(out)
+            if self.decoder.eof:
+                data, self.decoder = self.decoder.unused_data, None
+            else:
+                data = b""
+        return size
+
+    def finish(self) -> None:
+        if self.spill is not None:
+            self.spill.seek(0)
+            self.area.write_layer(self.spill)
+            return
+        if self.decoder is not None:  # a member began and did not end
+            raise Unsupported("a layer's gzip stream ends early")
+        self.area.end_layer()
 
 
 class _Parser:

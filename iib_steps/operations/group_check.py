@@ -34,9 +34,10 @@ from iib_steps.images.layers import LayerBlob, write_layer
 
 @dataclass(frozen=True)
 class CheckedGroup:
-    """One group that loaded and validated on its own, packed as ``layer``."""
+    """One group that loaded and validated on its own, packed as ``layer`` (None: left to be packed
+    at build time, as the request rewrites it)."""
 
-    layer: LayerBlob
+    layer: LayerBlob | None
     bundle_images: tuple[str, ...]  # of its bundles, for the "already present" check of add
 
 

@@ -90,7 +90,8 @@ class IndexSource:
                 else "its validation record does not match its catalog layers"
             )
             if touched is not None and workers > 1 and prepack_dir is not None:
-                if source.check_in_groups(why, prepack_dir, workers):
+                rewritten = {group_of(p, groups) for p in touched}
+                if source.check_in_groups(why, prepack_dir, workers, rewritten):
                     source.ensure(touched)
                     log(
                         f"from_index {pull_spec}: every layer group loads and validates on its own; "
@@ -128,7 +129,7 @@ class IndexSource:
         self.configs.mkdir(parents=True)
         self.images.extract_catalog(self.pull_spec, self.configs)
 
-    def check_in_groups(self, why: str, layer_dir: Path, workers: int) -> bool:
+    def check_in_groups(self, why: str, layer_dir: Path, workers: int, rewritten: set[int]) -> bool:
         """Check every package of the whole catalog and pack every layer group on ``workers``
         processes, from memory (:mod:`iib_steps.operations.stream_check`) or else from files. True:
         the request goes on as on the incremental path. False: the catalog is under ``configs``, to
@@ -138,11 +139,11 @@ class IndexSource:
             f"on {workers} processes as they are read"
         )
         streamed = check_streamed(
-            self.images.locate(self.pull_spec), self.images.client, self.groups, layer_dir, workers
+            self.images.locate(self.pull_spec), self.images.client, self.groups, layer_dir, workers, rewritten
         )
         if streamed.failed is None:
             self.streamed, self.members, self.checked = streamed, streamed.members, streamed.groups
-            self.layers = {g: checked.layer for g, checked in streamed.groups.items()}
+            self.layers = {g: checked.layer for g, checked in streamed.groups.items() if checked.layer}
             return True
         streamed.close()
         if streamed.rejected:

@@ -108,10 +108,24 @@ def _pack_group(dirs: list[str], files: list[tuple[str, int, int, bool]], layer_
         return f"packing a layer group failed: {exc}"
 
 
+def _dirs_of(catalog: MemoryCatalog, names: Sequence[str]) -> list[str]:
+    return [d for n in names for d in catalog.dirs.get(n, [])]
+
+
+def _files_of(catalog: MemoryCatalog, names: Sequence[str]) -> list[tuple[str, int, int, bool]]:
+    return [(f.rel, f.offset, f.size, f.executable) for n in names for f in catalog.files[n]]
+
+
 def check_streamed(
-    image: str, client: RegistryClient | None, groups: int, layer_dir: Path, workers: int
+    image: str,
+    client: RegistryClient | None,
+    groups: int,
+    layer_dir: Path,
+    workers: int,
+    unpacked: set[int] | frozenset[int] = frozenset(),
 ) -> StreamCheck:
-    """Read the catalog of ``image`` into memory, check every package and pack every group."""
+    """Read the catalog of ``image`` into memory, check every package and pack every group but the
+    ``unpacked`` ones (those the request rewrites: packed at build time)."""
     global _AREA
     result = StreamCheck()
     reader = ImageReader(image, client)
@@ -128,6 +142,7 @@ def check_streamed(
         result.failed = f"no memory for the layers: {exc}"
         return result
     checks: dict[str, Future] = {}
+    packs: dict[int, Future] = {}
     context = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -142,6 +157,18 @@ def check_streamed(
                 result.failed = str(exc)
             if result.failed is None and not checks:
                 result.failed = "it is empty"
+            if result.failed is None:
+                # Packing needs no check result: queued now, it keeps both workers busy to the end.
+                result.members = partition(list(checks), groups)
+                catalog = result.catalog
+                files = {g: _files_of(catalog, names) for g, names in result.members.items()}
+                largest_first = sorted(set(files) - set(unpacked), key=lambda g: -sum(f[2] for f in files[g]))
+                packs = {
+                    g: pool.submit(
+                        _pack_group, _dirs_of(result.catalog, result.members[g]), files[g], layer_dir
+                    )
+                    for g in largest_first
+                }
             images: dict[str, tuple[str, ...]] = {}
             for future in checks.values():
                 if result.failed is not None:
@@ -152,19 +179,9 @@ def check_streamed(
                 else:
                     images[name] = outcome
             if result.failed is not None:
-                for future in checks.values():
+                for future in [*checks.values(), *packs.values()]:
                     future.cancel()
                 return result
-            result.members = partition(list(checks), groups)
-            packs = {
-                g: pool.submit(
-                    _pack_group,
-                    [d for n in names for d in result.catalog.dirs.get(n, [])],
-                    [(f.rel, f.offset, f.size, f.executable) for n in names for f in result.catalog.files[n]],
-                    layer_dir,
-                )
-                for g, names in result.members.items()
-            }
             for group, future in packs.items():
                 layer = future.result()
                 if isinstance(layer, str):
@@ -172,6 +189,9 @@ def check_streamed(
                     return result
                 found = tuple(i for n in result.members[group] for i in images[n])
                 result.groups[group] = CheckedGroup(layer, found)
+            for group in set(result.members) - set(packs):
+                found = tuple(i for n in result.members[group] for i in images[n])
+                result.groups[group] = CheckedGroup(None, found)
     except (OSError, BrokenProcessPool) as exc:  # no fork here, or a worker killed (out of memory)
         result.failed = f"the parallel check could not run: {exc}"
     finally:
