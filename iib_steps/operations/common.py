@@ -240,8 +240,16 @@ def load_index_catalog(configs: Path) -> tuple[Any, bool]:
 
     Returns the catalog and whether the layout was kept (only then can layers be reused).
     """
-    cfg = catalogs.load(configs)
-    return cfg, not catalogs.normalize(cfg, configs)
+    cfg, kept, _pure = load_index_catalog_checked(configs)
+    return cfg, kept
+
+
+def load_index_catalog_checked(configs: Path) -> tuple[Any, bool, bool]:
+    """:func:`load_index_catalog`, and whether every package directory holds only its own blobs
+    (then a whole-catalog validation can be recorded on the image built from it)."""
+    cfg, pure = catalogs.load_checked(configs)
+    rewritten = catalogs.normalize(cfg, configs)
+    return cfg, not rewritten, pure or rewritten
 
 
 def index_labels(prepared: Prepared, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -405,6 +413,7 @@ def build_push_and_overwrite(
     layout_kept: bool = False,
     source: IndexSource | None = None,
     validated: bool = False,
+    pure: bool = False,
     index: str | None,
     index_resolved: str | None,
     overwrite: bool,
@@ -415,7 +424,8 @@ def build_push_and_overwrite(
     Layers of ``prepared.from_index`` are reused only when its catalog layout was kept (``source``,
     when given, says so, and on the incremental path which groups are kept as they are).
     ``validated``: the catalog was validated (as a whole, or its changed groups against a matching
-    record), so the image gets a validation record when its layout allows one.
+    record), so the image gets a validation record when its layout allows one (``source.pure``, or
+    ``pure`` without a source: every package directory holds only its own blobs).
     """
     if source is not None:
         layout_kept = source.layout_kept
@@ -427,7 +437,7 @@ def build_push_and_overwrite(
         changed_packages=changed_packages,
         previous_index=prepared.from_index.resolved if prepared.from_index and layout_kept else None,
         kept_layers=source.kept_layers() if source is not None else None,
-        validated=validated and source is not None and source.pure,
+        validated=validated and (source.pure if source is not None else pure),
         prepacked=source.prepacker if source is not None and layout_kept else None,
     )
     if source is not None and source.prepacker is not None:

@@ -13,7 +13,7 @@ from iib_steps.operations.common import (
     build_push_and_overwrite,
     check_overwrite_token,
     index_facts,
-    load_index_catalog,
+    load_index_catalog_checked,
     log,
     prepare_request_for_build,
 )
@@ -87,7 +87,7 @@ def run(ctx: Context, req: MergeRequest) -> dict[str, Any]:
     ctx.reporter.progress("Getting bundles present in the index images")
     configs = ctx.subdir("configs")
     ctx.images.extract_catalog(prepared.from_index.resolved, configs)
-    source, layout_kept = load_index_catalog(configs)
+    source, layout_kept, pure = load_index_catalog_checked(configs)
     source_bundles = catalogs.bundle_names_by_image(source)
     source_digests = _by_digest(list(source_bundles), "source")
     missing: list[str] = []
@@ -161,6 +161,8 @@ def run(ctx: Context, req: MergeRequest) -> dict[str, Any]:
         build_tags=req.build_tags,
         changed_packages=changed,
         layout_kept=layout_kept,
+        validated=True,  # the whole merged catalog, above
+        pure=pure,
         index=req.target_index,
         index_resolved=target.resolved if target else None,
         overwrite=bool(req.overwrite_target_index and target),

@@ -92,3 +92,33 @@ def test_an_empty_target_index_is_none(world: World, tmp_path):
     request = json.loads((tmp_path / "r.json").read_text())
     assert request["target_index"] is None and request["target_index_resolved"] is None
     assert request["index_image"] == world.output(rid)
+
+
+def test_a_merged_index_records_its_validation_so_the_next_request_is_incremental(world: World, tmp_path):
+    from iib_steps.catalog_layers import VALIDATED_LABEL, parse_layer_map, record_matches
+    from iib_steps.images.inspect import ImageReader
+
+    config = scratch_settings(world, tmp_path / "settings.yaml", allow_unlabelled=True)
+    source = index_of(world, config, "kube-green-0.3.0")
+    target = index_of(world, config, "bpfman-operator-0.5.6", "kube-green-0.3.0")
+    out, _ = merge(
+        world, config, "--source-from-index", source, "--target-index", target, "--ignore-bundle-ocp-version"
+    )
+    image = ImageReader(out, world.client).default_arch_image()
+    layer_map = parse_layer_map(image.labels, 4) or {}
+    assert VALIDATED_LABEL in image.labels and record_matches(image.labels, layer_map, image.diff_ids)
+    rid = world.next_id()
+    proc = world.run(
+        "rm",
+        "--config",
+        config,
+        "--request-id",
+        rid,
+        *SCRATCH,
+        "--from-index",
+        out,
+        "--operators",
+        "kube-green",
+    )
+    assert "its validation record matches" in proc.stderr, proc.stderr
+    assert world.catalog_of(world.output(rid), tmp_path / "after").package_names() == {"bpfman-operator"}
