@@ -24,7 +24,7 @@ from iib_steps.errors import StepError
 from iib_steps.images.inspect import ExistingLayer
 from iib_steps.images.layers import LayerBlob
 from iib_steps.operations import catalogs
-from iib_steps.operations.group_check import available_cpus
+from iib_steps.operations.group_check import DEFAULT_MAX_WORKERS, available_cpus
 from iib_steps.operations.imaging import BuiltImage, ImageInfo, ImageIO
 from iib_steps.operations.index_source import IndexSource
 from iib_steps.operations.prepack import Prepacker
@@ -399,7 +399,7 @@ def open_source(ctx: Context, prepared: Prepared, touched: Iterable[str] | None)
         ctx.settings.catalog_layer_groups,
         None if touched is None else set(touched),
         prepack_dir=ctx.subdir("prepack"),
-        workers=ctx.settings.catalog_workers or available_cpus(),
+        workers=ctx.settings.catalog_workers or min(available_cpus(), DEFAULT_MAX_WORKERS),
     )
 
 

@@ -49,6 +49,11 @@ class GroupCheck:
     failed: str | None = None
 
 
+# Without a setting, at most this many workers: a step without a CPU limit sees the node's CPUs, and
+# each worker holds a few hundred MB while checking (the catalog itself is shared, not copied).
+DEFAULT_MAX_WORKERS = 4
+
+
 def available_cpus() -> int:
     """The CPUs this process may use: the cgroup's CPU quota (a pod's limit) if any, else its affinity."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

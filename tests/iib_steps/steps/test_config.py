@@ -52,6 +52,7 @@ def test_json_file(tmp_path):
         ("- a list\n", "must hold a mapping"),
         ("a: [unclosed\n", "not valid YAML/JSON"),
         ("catalog_layer_groups: 0\n", "invalid at catalog_layer_groups"),
+        ("catalog_workers: -1\n", "invalid at catalog_workers"),
     ],
 )
 def test_bad_files_give_one_line(tmp_path, text, message):
