@@ -139,6 +139,11 @@ def app(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
+    finally:
+        # A request that failed while catalog workers were still packing does not wait for them.
+        checks = sys.modules.get("iib_steps.operations.stream_check")
+        if checks is not None:
+            checks.shutdown_all()
     sys.exit(rc if isinstance(rc, int) else 0)
 
 

@@ -143,7 +143,7 @@ class IndexSource:
         )
         if streamed.failed is None:
             self.streamed, self.members, self.checked = streamed, streamed.members, streamed.groups
-            self.layers = {g: checked.layer for g, checked in streamed.groups.items() if checked.layer}
+            self.layers = {}  # being packed: kept_layers() collects them
             return True
         streamed.close()
         if streamed.rejected:
@@ -226,6 +226,8 @@ class IndexSource:
         """Incremental path: the layers of the groups not extracted (reused as they are)."""
         if self.layers is None:
             return None
+        if self.streamed is not None:
+            self.layers = dict(self.streamed.layers())
         return {g: layer for g, layer in self.layers.items() if g not in self.extracted}
 
     def bundle_images_elsewhere(self) -> list[str]:

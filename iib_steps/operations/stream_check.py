@@ -40,16 +40,41 @@ _AREA: SharedArea | None = None  # the area a forked worker inherits
 _PARENT = "configs"  # archive name of the catalog directory in a group layer (group_layer_spec)
 
 
-@dataclass
+@dataclass(eq=False)
 class StreamCheck:
-    """The packed, checked groups and where each package's files are, or why this path failed."""
+    """The checked groups, their layers being packed, and where each package's files are; or why
+    this path failed. The request goes on while the workers pack: :meth:`layers` waits for them."""
 
     area: SharedArea | None = None
     catalog: MemoryCatalog = field(default_factory=MemoryCatalog)
-    groups: dict[int, CheckedGroup] = field(default_factory=dict)
+    groups: dict[int, CheckedGroup] = field(default_factory=dict)  # layers not in yet: see layers()
     members: dict[int, list[str]] = field(default_factory=dict)
     failed: str | None = None
     rejected: bool = False  # failed because a package does not load or validate on its own
+    pool: ProcessPoolExecutor | None = None
+    packs: dict[int, Future] = field(default_factory=dict)
+
+    def layers(self) -> dict[int, LayerBlob]:
+        """Every packed group's layer (waits for the workers; then lets them go)."""
+        out: dict[int, LayerBlob] = {}
+        try:
+            for group, future in self.packs.items():
+                layer = future.result()
+                if isinstance(layer, str):
+                    raise StepError(layer)
+                out[group] = layer
+        except BrokenProcessPool as exc:
+            raise StepError(f"packing the catalog's layer groups failed: a worker died ({exc})") from None
+        finally:
+            self.shutdown()
+        return out
+
+    def shutdown(self) -> None:
+        """Let the workers go, dropping what they have not started."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+        _LIVE.discard(self)
 
     def write_packages(self, names: Sequence[str], configs: Path) -> None:
         """Write these packages' directories and files under ``configs`` (as extraction would)."""
@@ -66,9 +91,19 @@ class StreamCheck:
                 os.chmod(dest, 0o755 if f.executable else 0o644)
 
     def close(self) -> None:
+        self.shutdown()
         if self.area is not None:
             self.area.close()
             self.area = None
+
+
+_LIVE: set[StreamCheck] = set()
+
+
+def shutdown_all() -> None:
+    """Let every pool of workers go (a request that failed before building must not wait for them)."""
+    for check in list(_LIVE):
+        check.shutdown()
 
 
 def _ready() -> None:
@@ -124,8 +159,9 @@ def check_streamed(
     workers: int,
     unpacked: set[int] | frozenset[int] = frozenset(),
 ) -> StreamCheck:
-    """Read the catalog of ``image`` into memory, check every package and pack every group but the
-    ``unpacked`` ones (those the request rewrites: packed at build time)."""
+    """Read the catalog of ``image`` into memory and check every package; returns once every check
+    passed (or one failed) while the workers go on packing every group but the ``unpacked`` ones
+    (those the request rewrites: packed at build time). :meth:`StreamCheck.layers` collects them."""
     global _AREA
     result = StreamCheck()
     reader = ImageReader(image, client)
@@ -142,58 +178,47 @@ def check_streamed(
         result.failed = f"no memory for the layers: {exc}"
         return result
     checks: dict[str, Future] = {}
-    packs: dict[int, Future] = {}
     context = multiprocessing.get_context("fork")
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pool.submit(_ready).result()  # fork now, while this process has no other thread
+        pool = result.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        _LIVE.add(result)
+        pool.submit(_ready).result()  # fork now, while this process has no other thread
 
-            def on_package(name: str, files: list[AreaFile]) -> None:
-                checks[name] = pool.submit(_check_package, name, [(f.rel, f.offset, f.size) for f in files])
+        def on_package(name: str, files: list[AreaFile]) -> None:
+            checks[name] = pool.submit(_check_package, name, [(f.rel, f.offset, f.size) for f in files])
 
-            try:
-                result.catalog = read_catalog(reader, prefix, result.area, on_package)
-            except Unsupported as exc:
-                result.failed = str(exc)
-            if result.failed is None and not checks:
-                result.failed = "it is empty"
-            if result.failed is None:
-                # Packing needs no check result: queued now, it keeps both workers busy to the end.
-                result.members = partition(list(checks), groups)
-                catalog = result.catalog
-                files = {g: _files_of(catalog, names) for g, names in result.members.items()}
-                largest_first = sorted(set(files) - set(unpacked), key=lambda g: -sum(f[2] for f in files[g]))
-                packs = {
-                    g: pool.submit(
-                        _pack_group, _dirs_of(result.catalog, result.members[g]), files[g], layer_dir
-                    )
-                    for g in largest_first
-                }
-            images: dict[str, tuple[str, ...]] = {}
-            for future in checks.values():
-                if result.failed is not None:
-                    break
-                name, outcome = future.result()
-                if isinstance(outcome, str):
-                    result.failed, result.rejected = outcome, True
-                else:
-                    images[name] = outcome
+        try:
+            result.catalog = read_catalog(reader, prefix, result.area, on_package)
+        except Unsupported as exc:
+            result.failed = str(exc)
+        if result.failed is None and not checks:
+            result.failed = "it is empty"
+        if result.failed is None:
+            # Packing needs no check result: queued now, it keeps the workers busy to the end.
+            result.members = partition(list(checks), groups)
+            catalog = result.catalog
+            files = {g: _files_of(catalog, names) for g, names in result.members.items()}
+            largest_first = sorted(set(files) - set(unpacked), key=lambda g: -sum(f[2] for f in files[g]))
+            result.packs = {
+                g: pool.submit(_pack_group, _dirs_of(catalog, result.members[g]), files[g], layer_dir)
+                for g in largest_first
+            }
+        images: dict[str, tuple[str, ...]] = {}
+        for future in checks.values():
             if result.failed is not None:
-                for future in [*checks.values(), *packs.values()]:
-                    future.cancel()
-                return result
-            for group, future in packs.items():
-                layer = future.result()
-                if isinstance(layer, str):
-                    result.failed = layer
-                    return result
-                found = tuple(i for n in result.members[group] for i in images[n])
-                result.groups[group] = CheckedGroup(layer, found)
-            for group in set(result.members) - set(packs):
-                found = tuple(i for n in result.members[group] for i in images[n])
-                result.groups[group] = CheckedGroup(None, found)
+                break
+            name, outcome = future.result()
+            if isinstance(outcome, str):
+                result.failed, result.rejected = outcome, True
+            else:
+                images[name] = outcome
+        for group, names in result.members.items():
+            found = tuple(i for n in names for i in images.get(n, ()))
+            result.groups[group] = CheckedGroup(None, found)
     except (OSError, BrokenProcessPool) as exc:  # no fork here, or a worker killed (out of memory)
         result.failed = f"the parallel check could not run: {exc}"
     finally:
         _AREA = None
+        if result.failed is not None:
+            result.shutdown()
     return result

@@ -204,3 +204,21 @@ def test_what_memory_does_not_handle_is_checked_from_files(reg_world: World, set
         reg_world.catalog_of(image, tmp_path / f"out-{workers}")
         trees[workers] = tree(tmp_path / f"out-{workers}")
     assert trees[1] == trees[2] and "ecr-secret-operator/README.md" in trees[2]
+
+
+@pytest.mark.slow
+def test_a_request_failing_after_the_check_fails_as_the_whole_load_does(
+    reg_world: World, settings_with, tmp_path
+):
+    # The sample index already holds these kube-green bundles' CSVs: the add fails once the catalog
+    # is checked, while the workers may still be packing; nothing is pushed, the error is the same.
+    errors = {}
+    for workers in (1, 2):
+        rid = reg_world.next_id()
+        args = [*REQUESTS["add"](reg_world), "--request-id", rid, "--from-index", reg_world.index]
+        proc = reg_world.run(*args, check=False, env=settings_with(reg_world, workers))
+        assert proc.returncode == 1, proc.stderr
+        assert not reg_world.exists(reg_world.output(rid))
+        errors[workers] = proc.stderr.strip().splitlines()[-1]
+        assert (CHECKED in proc.stderr) == (workers == 2), proc.stderr
+    assert errors[1] == errors[2] and "Bundle already added" in errors[2]
