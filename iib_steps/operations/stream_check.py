@@ -215,8 +215,8 @@ def check_streamed(
         for group, names in result.members.items():
             found = tuple(i for n in names for i in images.get(n, ()))
             result.groups[group] = CheckedGroup(None, found)
-    except (OSError, BrokenProcessPool) as exc:  # no fork here, or a worker killed (out of memory)
-        result.failed = f"the parallel check could not run: {exc}"
+    except Exception as exc:  # no fork here, a worker killed (out of memory): the next path decides
+        result.failed = f"the parallel check could not run: {exc or type(exc).__name__}"
     finally:
         _AREA = None
         if result.failed is not None:
