@@ -304,22 +304,6 @@ def gzip_stream(
         gz_size += len(data)
 
     emit(_GZIP_HEADER)
-    if workers == 1:  # in a worker process: no pool, no thread switches
-        previous_tail = b""
-        blocks = _blocks(chunks, BLOCK_SIZE)
-        block = next(blocks, None)
-        while block is not None:
-            following = next(blocks, None)
-            raw_hash.update(block)
-            crc = isal_zlib.crc32(block, crc)
-            raw_size += len(block)
-            emit(_deflate(block, previous_tail, level, following is None))
-            previous_tail = block[-_DICT_SIZE:]
-            block = following
-        if raw_size == 0:
-            emit(_deflate(b"", b"", level, True))
-        emit(crc.to_bytes(4, "little") + (raw_size & 0xFFFFFFFF).to_bytes(4, "little"))
-        return "sha256:" + gz_hash.hexdigest(), "sha256:" + raw_hash.hexdigest(), gz_size, raw_size
     pending: deque[Future[bytes]] = deque()
     previous_tail = b""
     with ThreadPoolExecutor(max_workers=workers) as pool:
