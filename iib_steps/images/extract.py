@@ -64,6 +64,37 @@ class _Overlay:
         self.found = dict.fromkeys(wanted, False)
         self.files = 0
         self._made: set[Path] = set()  # directories known to exist (one mkdir each, not one per file)
+        # What the layer being read decides for the layers below it (merged by end_layer).
+        self._new_seen: set[str] = set()
+        self._new_hidden: set[str] = set()
+        self._new_opaque: set[str] = set()
+
+    def admit(self, name: str, is_dir: bool) -> str | None:
+        """The normalized path of a tar member that this layer adds to the merged view, or None: a
+        whiteout (recorded for the layers below), a path hidden by an upper layer or already given."""
+        path = _norm(name)
+        if not path:
+            return None
+        base = path.rsplit("/", 1)[-1]
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        if base == OPAQUE:
+            self._new_opaque.add(parent)
+            return None
+        if base.startswith(WHITEOUT):
+            self._new_hidden.add(f"{parent}/{base[len(WHITEOUT) :]}".lstrip("/"))
+            return None
+        if path in self.seen or not self.visible(path):
+            return None
+        self._new_seen.add(path)
+        if not is_dir:
+            self._new_hidden.add(path)  # a non-directory hides a lower directory of the same name
+        return path
+
+    def end_layer(self) -> None:
+        self.seen |= self._new_seen
+        self.hidden |= self._new_hidden
+        self.opaque |= self._new_opaque
+        self._new_seen, self._new_hidden, self._new_opaque = set(), set(), set()
 
     def make_dir(self, path: Path) -> None:
         if path not in self._made:
@@ -100,9 +131,6 @@ def _extract_layer(fileobj: IO[bytes], overlay: _Overlay, verify: bool = False) 
 
 
 def _apply(stream: LayerStream, overlay: _Overlay, verify: bool) -> str | None:
-    new_hidden: set[str] = set()
-    new_opaque: set[str] = set()
-    new_seen: set[str] = set()
     links: list[tuple[Path, str]] = []
     try:
         archive = tarfile.open(fileobj=stream, mode="r|", bufsize=_TAR_BUFFER)  # noqa: SIM115  (closed below)
@@ -110,22 +138,9 @@ def _apply(stream: LayerStream, overlay: _Overlay, verify: bool) -> str | None:
         raise StepError(f"a layer is not a readable tar archive: {exc}") from None
     with archive:
         for member in archive:
-            path = _norm(member.name)
-            if not path:
+            path = overlay.admit(member.name, member.isdir())
+            if path is None:
                 continue
-            base = path.rsplit("/", 1)[-1]
-            parent = path.rsplit("/", 1)[0] if "/" in path else ""
-            if base == OPAQUE:
-                new_opaque.add(parent)
-                continue
-            if base.startswith(WHITEOUT):
-                new_hidden.add(f"{parent}/{base[len(WHITEOUT) :]}".lstrip("/"))
-                continue
-            if path in overlay.seen or not overlay.visible(path):
-                continue
-            new_seen.add(path)
-            if not member.isdir():
-                new_hidden.add(path)  # a non-directory hides a lower directory of the same name
             where = overlay.target(path)
             if where is None:
                 continue
@@ -158,9 +173,7 @@ def _apply(stream: LayerStream, overlay: _Overlay, verify: bool) -> str | None:
         if where is not None and where[1].is_file():
             shutil.copyfile(where[1], dest)
             overlay.files += 1
-    overlay.seen |= new_seen
-    overlay.hidden |= new_hidden
-    overlay.opaque |= new_opaque
+    overlay.end_layer()
     if not verify:
         return None
     stream.drain()

@@ -28,7 +28,7 @@ from typing import IO
 
 from isal import isal_zlib
 
-from iib_steps.images.extract import OPAQUE, WHITEOUT, _norm, _Overlay
+from iib_steps.images.extract import _norm, _Overlay
 from iib_steps.images.inspect import ImageReader
 from iib_steps.images.layer_stream import GZIP_MAGIC, LayerStream
 from iib_steps.images.manifests import Descriptor
@@ -262,9 +262,6 @@ class _Parser:
         self.closed: set[str] = set()
         self.current: str | None = None
         self._files: dict[str, dict[str, AreaFile]] = {}
-        self.new_seen: set[str] = set()
-        self.new_hidden: set[str] = set()
-        self.new_opaque: set[str] = set()
 
     def close_current(self) -> None:
         name = self.current
@@ -277,28 +274,12 @@ class _Parser:
 
     def end_layer(self) -> None:
         self.close_current()
-        self.overlay.seen |= self.new_seen
-        self.overlay.hidden |= self.new_hidden
-        self.overlay.opaque |= self.new_opaque
-        self.new_seen, self.new_hidden, self.new_opaque = set(), set(), set()
+        self.overlay.end_layer()
 
     def take(self, member: tarfile.TarInfo, start: int) -> None:
-        path = _norm(member.name)
-        if not path:
+        path = self.overlay.admit(member.name, member.isdir())
+        if path is None:
             return
-        base = path.rsplit("/", 1)[-1]
-        parent = path.rsplit("/", 1)[0] if "/" in path else ""
-        if base == OPAQUE:
-            self.new_opaque.add(parent)
-            return
-        if base.startswith(WHITEOUT):
-            self.new_hidden.add(f"{parent}/{base[len(WHITEOUT) :]}".lstrip("/"))
-            return
-        if path in self.overlay.seen or not self.overlay.visible(path):
-            return
-        self.new_seen.add(path)
-        if not member.isdir():
-            self.new_hidden.add(path)
         key = self.key
         if not (path == key or path.startswith(key + "/")):
             return
@@ -320,7 +301,7 @@ class _Parser:
         elif member.isreg():
             if not inner:
                 raise Unsupported(f"{rel} is a file at the top of the catalog")
-            if base == INDEXIGNORE:
+            if rel.rsplit("/", 1)[-1] == INDEXIGNORE:
                 raise Unsupported(f"{rel} is an .indexignore file")
             files[rel] = AreaFile(rel, start + member.offset_data, member.size, bool(member.mode & 0o100))
         else:
