@@ -85,6 +85,17 @@ class _Prepared:
     workspaces: dict[str, WorkspaceBinding]
 
 
+_SHARED_OPTIONS = (
+    "name", "runs_dir", "params", "workspaces", "runtime", "image_map", "namespace", "secrets_dir",
+    "on_log", "service_account",
+)  # fmt: skip
+
+
+def _shared_options(scope: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments :func:`run_pipeline` and :func:`run_task` hand to :func:`_prepare`."""
+    return {key: scope[key] for key in _SHARED_OPTIONS}
+
+
 def _prepare(
     source: Definition,
     kind: str,
@@ -149,21 +160,7 @@ def run_pipeline(
     Go durations; ``cancel`` stops the run when set; ``on_update`` receives the PipelineRun object
     whenever its status changes; ``on_log(pipeline task, step, line)`` receives every output line.
     """
-    run = _prepare(
-        pipeline,
-        "Pipeline",
-        pipeline_dirs,
-        name=name,
-        runs_dir=runs_dir,
-        params=params,
-        workspaces=workspaces,
-        runtime=runtime,
-        image_map=image_map,
-        namespace=namespace,
-        secrets_dir=secrets_dir,
-        on_log=on_log,
-        service_account=service_account,
-    )
+    run = _prepare(pipeline, "Pipeline", pipeline_dirs, **_shared_options(locals()))
     runner = PipelineRunner(
         name=run.name,
         pipeline_name=run.label,
@@ -210,21 +207,7 @@ def run_task(
     """
     from iib_steps.tekton.runner.durations import parse_duration
 
-    run = _prepare(
-        task,
-        "Task",
-        task_dirs,
-        name=name,
-        runs_dir=runs_dir,
-        params=params,
-        workspaces=workspaces,
-        runtime=runtime,
-        image_map=image_map,
-        namespace=namespace,
-        secrets_dir=secrets_dir,
-        on_log=on_log,
-        service_account=service_account,
-    )
+    run = _prepare(task, "Task", task_dirs, **_shared_options(locals()))
     limit = DEFAULT_TIMEOUT if timeout is None else parse_duration(timeout)
     declared = {str(w["name"]) for w in run.obj["spec"].get("workspaces") or ()}
     for ws in run.workspaces:
