@@ -71,11 +71,11 @@ class IndexSource:
     ) -> IndexSource:
         """Extract what the request needs; ``touched`` None means it may touch any package.
 
-        ``prepack_dir``: on the full path from an index without layer groups, pack its groups there:
-        with ``workers`` > 1 every group is checked and packed in that many processes and the request
-        goes on with the groups it touches (:mod:`iib_steps.operations.group_check`); else the groups
-        are packed in the background while the whole catalog is loaded
-        (:mod:`iib_steps.operations.prepack`).
+        ``prepack_dir``: on the full path (an index without layer groups or a matching record), pack
+        its groups there: with ``workers`` > 1 every package is checked and every group packed in
+        that many processes and the request goes on with the groups it touches
+        (:meth:`check_in_groups`); else the groups are packed in the background while the whole
+        catalog is loaded (:mod:`iib_steps.operations.prepack`).
         """
         source = cls(images, pull_spec, configs, groups)
         if not pull_spec:

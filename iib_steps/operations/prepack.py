@@ -1,11 +1,12 @@
 """Packing a catalog's layer groups in the background while the request works on the catalog.
 
-On the full path from an index not laid out in groups (IIB's single catalog layer, opm's), every
-group has to be packed. Compression (zlib) releases the GIL, loading and validating do not: started
-right after extraction, the packing of the groups overlaps the load, the edit and the validation on
-a second core. At build time a group's background layer is used only when none of its packages
-changed and it holds the same packages; anything else (a group whose files were being rewritten, a
-failure) is packed again then, so the result is exactly what packing at build time gives.
+On the full path from an index not laid out in groups (IIB's single catalog layer, opm's) with one
+catalog worker (``catalog_workers: 1``, or a step with one CPU), every group has to be packed.
+Compression (ISA-L) releases the GIL, loading and validating do not: started right after
+extraction, the packing of the groups overlaps the load, the edit and the validation. At build time
+a group's background layer is used only when none of its packages changed and it holds the same
+packages; anything else (a group whose files were being rewritten, a failure) is packed again then,
+so the result is exactly what packing at build time gives.
 """
 
 from __future__ import annotations
