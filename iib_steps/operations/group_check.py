@@ -72,9 +72,10 @@ class NotSelfContained(Exception):
 
 def load_own_blobs(cfg: DeclarativeConfig, package: str, name: str, data: bytes) -> None:
     """Add the blobs of one file of ``package``'s directory to ``cfg``; every blob must be that
-    package's (else :class:`NotSelfContained`)."""
+    package's (else :class:`NotSelfContained`). ``cfg`` is only good for validation: its bundle
+    objects are stand-ins (:mod:`catalog.object_lift`)."""
     before = (len(cfg.packages), len(cfg.channels), len(cfg.bundles), len(cfg.deprecations), len(cfg.others))
-    for obj in parse_documents(data, name):
+    for obj in parse_documents(data, name, lift_objects=True):  # validated, never written back
         add_document(cfg, obj)
     p, c, b, d, o = before
     if not (
