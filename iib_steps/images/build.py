@@ -26,10 +26,10 @@ from iib_steps.images import manifests as mt
 from iib_steps.images.inspect import ArchImage, ExistingLayer, ImageReader, default_client
 from iib_steps.images.layers import DEFAULT_LEVEL, LayerBlob, LayerSpec, write_layer
 from iib_steps.images.manifests import Descriptor, ImageIndex, ImageManifest, Platform, RawManifest
-from iib_steps.images.push import Pusher, pinned, push_manifests, run_all, targets_for
+from iib_steps.images.push import Pusher, Target, pinned, push_manifests, run_all, targets_for
 from iib_steps.images.reference import ImageLocation
 from iib_steps.images.registry import RegistryClient
-from iib_steps.images.stores import open_store
+from iib_steps.images.stores import Store, open_store
 
 CONFIGS_LABEL = "operators.operatorframework.io.index.configs.v1"
 CONFIGS_DIR = "/configs"
@@ -40,7 +40,17 @@ EPOCH = "1970-01-01T00:00:00Z"
 # /configs; readers stop going down at it, so extracting a catalog never downloads the binary layers.
 CONFIGS_BASE_LAYER = LayerSpec(entries=(), opaque=(CONFIGS_DIR,))
 
-CatalogLayer = Path | LayerSpec | LayerBlob | ExistingLayer
+_PUSH_THREADS = 4
+
+
+@dataclass(frozen=True)
+class PendingLayer:
+    """A layer being packed elsewhere (say, in a worker process): ``wait`` gives it or raises StepError."""
+
+    wait: Callable[[], LayerBlob]
+
+
+CatalogLayer = Path | LayerSpec | LayerBlob | ExistingLayer | PendingLayer
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,8 @@ def _materialize_layers(
             out.append(write_layer(layer, work_dir, level))
         elif isinstance(layer, LayerBlob | ExistingLayer):
             out.append(layer)
+        elif isinstance(layer, PendingLayer):
+            out.append(layer.wait())
         else:
             raise TypeError(f"not a layer: {layer!r}")
     return out
@@ -126,7 +138,7 @@ def build_index_image(
     destinations: Sequence[str | ImageLocation],
     *,
     arches: Sequence[str] | None = None,
-    labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | Callable[[list[LayerBlob | ExistingLayer]], Mapping[str, str]] | None = None,
     fmt: str = mt.FORMAT_DOCKER,
     client: RegistryClient | None = None,
     work_dir: Path | None = None,
@@ -140,10 +152,12 @@ def build_index_image(
     ``catalog``: a catalog directory (one layer at ``/configs``), or a list of layers, bottom first:
     ``LayerSpec`` (files to pack, e.g. ``LayerSpec.directory(dir, "/configs", include=[pkgs])``),
     ``LayerBlob`` (a layer written before), ``ExistingLayer`` (from ``get_layers`` of another
-    image: reused by mount/link, not rebuilt or re-uploaded), or a ``Path``.
+    image: reused by mount/link, not rebuilt or re-uploaded), ``PendingLayer`` (being packed
+    elsewhere: pushed as soon as it is done), or a ``Path``.
     ``destinations``: tags to write (``host/repo:tag``, ``docker://...``, ``oci:DIR:tag``); several
     repositories are allowed. ``arches``: default all of the binary image's. ``labels``: added to
-    the binary image's labels (``operators.operatorframework.io.index.configs.v1=/configs`` always).
+    the binary image's labels (``operators.operatorframework.io.index.configs.v1=/configs`` always),
+    or a function of the catalog layers built (for labels that name them).
     ``work_dir``: where the new layers are written and kept (named by digest), so that the
     ``LayerBlob``s in the result can be pushed again; by default a temporary directory, removed.
     ``fmt``: ``v2s2`` (a Docker manifest list, IIB's output) or ``oci`` (an OCI image index); an OCI
@@ -157,46 +171,50 @@ def build_index_image(
     layers_in = [catalog] if isinstance(catalog, Path) else list(catalog)
     if not layers_in:
         raise StepError("the index image needs at least one catalog layer")
-    all_labels = {**(labels or {}), CONFIGS_LABEL: CONFIGS_DIR}
-
     with tempfile.TemporaryDirectory(prefix="iib-build-") as tmp:
         tmp_dir = Path(work_dir) if work_dir is not None else Path(tmp)
-        # Read the binary image (network) while the catalog layers are compressed (CPU).
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        pusher = Pusher(client)
+        uploaded_before = client.bytes_uploaded
+        # Repositories that may already hold our new layers (e.g. the fixed whiteout layer).
+        mount_sources = [
+            open_store(layer.source, client) for layer in layers_in if isinstance(layer, ExistingLayer)
+        ]
+        with ThreadPoolExecutor(max_workers=_PUSH_THREADS) as pool:
+            # Network work first, while the catalog layers are compressed here (CPU) or elsewhere:
+            # the binary image is read and its layers put in place, and each layer packed elsewhere
+            # goes up the moment it is done.
             binary_future = (
-                pool.submit(_read_binary, binary_image, arches, client) if not binaryless else None
+                pool.submit(_place_binary, binary_image, arches, client, targets, pusher)
+                if not binaryless
+                else None
             )
+            early = [
+                pool.submit(_push_packed, pusher, target, layer, mount_sources)
+                for layer in layers_in
+                if isinstance(layer, PendingLayer)
+                for target in targets
+            ]
             added = _materialize_layers([CONFIGS_BASE_LAYER, *layers_in], tmp_dir, level)
-            reader, arch_images = binary_future.result() if binary_future else (None, {})
+            _, arch_images = binary_future.result() if binary_future else (None, {})
+            late = []
+            for target in targets:
+                for layer_in, layer in zip([CONFIGS_BASE_LAYER, *layers_in], added, strict=True):
+                    if isinstance(layer_in, PendingLayer):
+                        continue  # on its way already
+                    if isinstance(layer, LayerBlob):
+                        late.append(pool.submit(pusher.blob_from_file, target, layer, mount_sources))
+                    else:
+                        src = open_store(layer.source, client)
+                        late.append(pool.submit(pusher.blob_from_store, target, src, layer.descriptor))
+            for future in early + late:
+                future.result()
+        all_labels = {**(labels(added[1:]) if callable(labels) else labels or {}), CONFIGS_LABEL: CONFIGS_DIR}
         if binaryless:
             wanted = sorted(set(arches or ["amd64"]))
             platforms = {a: Platform(a) for a in wanted}
         else:
             wanted = sorted(arch_images)
             platforms = {a: arch_images[a].platform for a in wanted}
-
-        pusher = Pusher(client)
-        uploaded_before = client.bytes_uploaded
-        # Repositories that may already hold our new layers (e.g. the fixed whiteout layer).
-        mount_sources = [
-            open_store(layer.source, client) for layer in added if isinstance(layer, ExistingLayer)
-        ]
-        tasks: list[Callable[[], None]] = []
-        for target in targets:
-            for layer in added:
-                if isinstance(layer, LayerBlob):
-                    tasks.append(lambda t=target, lay=layer: pusher.blob_from_file(t, lay, mount_sources))
-                else:
-                    src = open_store(layer.source, client)
-                    tasks.append(lambda t=target, s=src, d=layer.descriptor: pusher.blob_from_store(t, s, d))
-            if reader is not None:
-                seen: set[str] = set()
-                for img in arch_images.values():
-                    for desc in img.parsed.layers:
-                        if desc.digest not in seen:
-                            seen.add(desc.digest)
-                            tasks.append(lambda t=target, d=desc: pusher.blob_from_store(t, reader.store, d))
-        run_all(tasks)
 
         children: list[RawManifest] = []
         arch_digests: dict[str, str] = {}
@@ -253,6 +271,26 @@ def build_index_image(
         bytes_uploaded=client.bytes_uploaded - uploaded_before,
         blobs=dict(pusher.counts),
     )
+
+
+def _push_packed(pusher: Pusher, target: Target, layer: PendingLayer, mount_from: Sequence[Store]) -> None:
+    pusher.blob_from_file(target, layer.wait(), mount_from)
+
+
+def _place_binary(
+    binary_image: str | ImageLocation,
+    arches: Sequence[str] | None,
+    client: RegistryClient,
+    targets: Sequence[Target],
+    pusher: Pusher,
+) -> tuple[ImageReader, dict[str, ArchImage]]:
+    """Read the binary image and make sure every destination holds its layers (mounted, mostly)."""
+    reader, images = _read_binary(binary_image, arches, client)
+    descs = {d.digest: d for img in images.values() for d in img.parsed.layers}
+    run_all(
+        [lambda t=t, d=d: pusher.blob_from_store(t, reader.store, d) for t in targets for d in descs.values()]
+    )
+    return reader, images
 
 
 def _read_binary(

@@ -21,6 +21,7 @@ import orjson
 from iib_steps import resolve as rs
 from iib_steps.config import Settings
 from iib_steps.errors import StepError
+from iib_steps.images.build import PendingLayer
 from iib_steps.images.inspect import ExistingLayer
 from iib_steps.images.layers import LayerBlob
 from iib_steps.operations import catalogs
@@ -271,7 +272,7 @@ def build_and_push_index(
     extra_labels: dict[str, str] | None = None,
     changed_packages: Iterable[str] | None = None,
     previous_index: str | None = None,
-    kept_layers: Mapping[int, ExistingLayer | LayerBlob] | None = None,
+    kept_layers: Mapping[int, ExistingLayer | LayerBlob | PendingLayer] | None = None,
     validated: bool = False,
     prepacked: Prepacker | None = None,
 ) -> BuiltImage:
@@ -429,17 +430,21 @@ def build_push_and_overwrite(
     """
     if source is not None:
         layout_kept = source.layout_kept
-    built = build_and_push_index(
-        ctx,
-        prepared,
-        configs,
-        tags=rs.output_tags(ctx.request_id, build_tags),
-        changed_packages=changed_packages,
-        previous_index=prepared.from_index.resolved if prepared.from_index and layout_kept else None,
-        kept_layers=source.kept_layers() if source is not None else None,
-        validated=validated and (source.pure if source is not None else pure),
-        prepacked=source.prepacker if source is not None and layout_kept else None,
-    )
+    try:
+        built = build_and_push_index(
+            ctx,
+            prepared,
+            configs,
+            tags=rs.output_tags(ctx.request_id, build_tags),
+            changed_packages=changed_packages,
+            previous_index=prepared.from_index.resolved if prepared.from_index and layout_kept else None,
+            kept_layers=source.kept_layers() if source is not None else None,
+            validated=validated and (source.pure if source is not None else pure),
+            prepacked=source.prepacker if source is not None and layout_kept else None,
+        )
+    finally:
+        if source is not None:
+            source.release()
     if source is not None and source.prepacker is not None:
         source.prepacker.stop()
     if overwrite:

@@ -33,7 +33,7 @@ from iib_steps.config import Settings
 from iib_steps.errors import StepError
 from iib_steps.images import manifests as mt
 from iib_steps.images.auth import AuthStore, Credentials
-from iib_steps.images.build import EPOCH, build_bundle_image, build_index_image, bundle_labels
+from iib_steps.images.build import EPOCH, PendingLayer, build_bundle_image, build_index_image, bundle_labels
 from iib_steps.images.copy import copy_image
 from iib_steps.images.extract import extract_bundle, extract_index_catalog, extract_layers, extract_paths
 from iib_steps.images.inspect import ExistingLayer, ImageReader
@@ -271,7 +271,7 @@ class ImageIO:
         outputs: Sequence[str],
         changed_packages: Sequence[str] | None = None,
         previous_index: str | None = None,
-        kept_layers: Mapping[int, ExistingLayer | LayerBlob] | None = None,
+        kept_layers: Mapping[int, ExistingLayer | LayerBlob | PendingLayer] | None = None,
         validated: bool = False,
         prepacked: Prepacker | None = None,
         work_dir: Path,
@@ -287,7 +287,7 @@ class ImageIO:
         """
         present = partition([p.name for p in configs.iterdir()] if configs.is_dir() else [], groups)
         dirty = set(partition(list(changed_packages), groups)) if changed_packages is not None else None
-        reuse: dict[int, ExistingLayer | LayerBlob] = {}
+        reuse: dict[int, ExistingLayer | LayerBlob | PendingLayer] = {}
         if kept_layers is not None:
             clash = set(kept_layers) & set(present)
             if clash:
@@ -301,23 +301,28 @@ class ImageIO:
             }
         layer_dir = work_dir / "layers"
         layer_dir.mkdir(parents=True, exist_ok=True)
-        layers: list[LayerBlob | ExistingLayer] = []
-        layer_map: dict[int, str] = {}
-        for group in sorted(set(present) | set(reuse)):
-            layer: LayerBlob | ExistingLayer | None = reuse.get(group)
+        layers: list[LayerBlob | ExistingLayer | PendingLayer] = []
+        order = sorted(set(present) | set(reuse))
+        for group in order:
+            layer: LayerBlob | ExistingLayer | PendingLayer | None = reuse.get(group)
             if layer is None and prepacked is not None and dirty is not None and group not in dirty:
                 layer = prepacked.take(group, present[group])
             if layer is None:
                 layer = write_layer(group_layer_spec(configs, present[group]), layer_dir)
             layers.append(layer)
-            layer_map[group] = layer.diff_id
         if not layers:  # an empty catalog is still a /configs directory
             empty = Path(tempfile.mkdtemp(dir=work_dir))
             layers.append(write_layer(LayerSpec.directory(empty, "/configs"), layer_dir))
             shutil.rmtree(empty)
-        all_labels = {**labels, LAYER_MAP_LABEL: layer_map_label(groups, layer_map)}
-        if validated and layer_map:
-            all_labels[VALIDATED_LABEL] = validation_record(catalog_diff_ids(layer_map))
+
+        def all_labels(built: list[LayerBlob | ExistingLayer]) -> dict[str, str]:
+            """The labels, with the layer map and record naming the layers (once all are packed)."""
+            layer_map = {g: layer.diff_id for g, layer in zip(order, built, strict=False)}
+            out = {**labels, LAYER_MAP_LABEL: layer_map_label(groups, layer_map)}
+            if validated and layer_map:
+                out[VALIDATED_LABEL] = validation_record(catalog_diff_ids(layer_map))
+            return out
+
         result = build_index_image(
             binary_resolved or rs.BINARYLESS,
             layers,

@@ -21,6 +21,7 @@ from pathlib import Path
 from catalog.declcfg import DeclarativeConfig
 from iib_steps.catalog_layers import group_of, partition
 from iib_steps.errors import StepError
+from iib_steps.images.build import PendingLayer
 from iib_steps.images.inspect import ExistingLayer
 from iib_steps.images.layers import LayerBlob
 from iib_steps.operations import catalogs
@@ -222,13 +223,20 @@ class IndexSource:
             self.pure = True  # rewritten by our writer
         return cfg
 
-    def kept_layers(self) -> dict[int, ExistingLayer | LayerBlob] | None:
-        """Incremental path: the layers of the groups not extracted (reused as they are)."""
+    def kept_layers(self) -> dict[int, ExistingLayer | LayerBlob | PendingLayer] | None:
+        """Incremental path: the layers of the groups not extracted (reused as they are; read from
+        memory, still being packed: see :meth:`release`)."""
         if self.layers is None:
             return None
+        layers: dict[int, ExistingLayer | LayerBlob | PendingLayer] = dict(self.layers)
         if self.streamed is not None:
-            self.layers = dict(self.streamed.layers())
-        return {g: layer for g, layer in self.layers.items() if g not in self.extracted}
+            layers = dict(self.streamed.pending_layers())
+        return {g: layer for g, layer in layers.items() if g not in self.extracted}
+
+    def release(self) -> None:
+        """The build is over: let the workers that packed the layers go."""
+        if self.streamed is not None:
+            self.streamed.shutdown()
 
     def bundle_images_elsewhere(self) -> list[str]:
         """The bundle images of the groups checked in parallel and not loaded here (empty otherwise:

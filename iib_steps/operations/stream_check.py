@@ -18,9 +18,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from catalog.declcfg import DeclarativeConfig
@@ -29,6 +30,7 @@ from catalog.load import shared_values
 from catalog.validate import validate_config
 from iib_steps.catalog_layers import partition
 from iib_steps.errors import StepError
+from iib_steps.images.build import PendingLayer
 from iib_steps.images.extract import CONFIGS_LABEL
 from iib_steps.images.inspect import ImageReader
 from iib_steps.images.layers import LayerBlob, MemoryFile, write_memory_layer
@@ -56,18 +58,27 @@ class StreamCheck:
 
     def layers(self) -> dict[int, LayerBlob]:
         """Every packed group's layer (waits for the workers; then lets them go)."""
-        out: dict[int, LayerBlob] = {}
         try:
-            for group, future in self.packs.items():
-                layer = future.result()
-                if isinstance(layer, str):
-                    raise StepError(layer)
-                out[group] = layer
-        except BrokenProcessPool as exc:
-            raise StepError(f"packing the catalog's layer groups failed: a worker died ({exc})") from None
+            return {group: self._packed(future) for group, future in self.packs.items()}
         finally:
             self.shutdown()
-        return out
+
+    def pending_layers(self) -> dict[int, PendingLayer]:
+        """Every group's layer as it is being packed (the build pushes each as soon as it is done);
+        :meth:`shutdown` lets the workers go once the build is over."""
+        return {group: PendingLayer(partial(self._packed, future)) for group, future in self.packs.items()}
+
+    @staticmethod
+    def _packed(future: Future) -> LayerBlob:
+        try:
+            layer = future.result()
+        except BrokenProcessPool as exc:
+            raise StepError(f"packing the catalog's layer groups failed: a worker died ({exc})") from None
+        except CancelledError:
+            raise StepError("packing the catalog's layer groups was cancelled") from None
+        if isinstance(layer, str):
+            raise StepError(layer)
+        return layer
 
     def shutdown(self) -> None:
         """Let the workers go, dropping what they have not started."""

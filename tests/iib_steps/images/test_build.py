@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,9 @@ from iib_steps.images import (
     resolve_image,
 )
 from iib_steps.images import manifests as mt
+from iib_steps.images.build import PendingLayer
+from iib_steps.images.layers import LayerBlob, write_layer
+from iib_steps.images.stores import RegistryStore
 from tests.fixtures.registry import skopeo
 from tests.iib_steps.images.conftest import ARCHES, make_binary_image, make_catalog
 
@@ -238,3 +242,61 @@ def test_layers_kept_in_work_dir_can_be_pushed_again(registry, reg_client, tmp_p
     assert again.arch_digests.keys() == first.arch_digests.keys()
     got = extract_index_catalog(layout, tmp_path / "out", client=reg_client)
     assert sorted(p.name for p in got.iterdir()) == ["alpha", "beta", "gamma"]
+
+
+def test_a_pending_layer_is_pushed_while_the_others_are_still_packing(registry, reg_client, tmp_path):
+    binary = registry.ref("opm-pending:v1")
+    make_binary_image(binary, tmp_path / "bin", reg_client, arches=("amd64", "arm64"))
+    catalog = make_catalog(tmp_path / "catalog", ("a1", "b1"))
+    first = write_layer(LayerSpec.directory(catalog, "/configs", include=["a1"]), tmp_path / "w")
+    second = write_layer(LayerSpec.directory(catalog, "/configs", include=["b1"]), tmp_path / "w")
+    repo = RegistryStore(reg_client, registry.host, "pending")
+
+    def second_when_first_is_up() -> LayerBlob:
+        # "packing" ends only once the first layer is in the destination: the build must not wait
+        # for every layer before pushing any (polls; gives up after ten seconds)
+        for _ in range(100):
+            if repo.has_blob(first.digest):
+                return second
+            time.sleep(0.1)
+        raise AssertionError("the first layer was not pushed while the second was packing")
+
+    seen: list[list[str]] = []
+
+    def labels(layers):
+        seen.append([layer.digest for layer in layers])
+        return {"layers": str(len(layers))}
+
+    built = build_index_image(
+        binary,
+        [PendingLayer(lambda: first), PendingLayer(second_when_first_is_up)],
+        [registry.ref("pending:1")],
+        labels=labels,
+        client=reg_client,
+    )
+    assert seen == [[first.digest, second.digest]]
+    assert get_labels(registry.ref("pending:1"), client=reg_client)["layers"] == "2"
+    # the same image as from the layers themselves
+    direct = build_index_image(
+        binary, [first, second], [registry.ref("direct:1")], labels={"layers": "2"}, client=reg_client
+    )
+    assert built.digest == direct.digest
+
+
+def test_a_layer_that_fails_to_pack_fails_the_build_and_tags_nothing(registry, reg_client, tmp_path):
+    binary = registry.ref("opm-failpack:v1")
+    make_binary_image(binary, tmp_path / "bin", reg_client, arches=("amd64",))
+    catalog = make_catalog(tmp_path / "catalog", ("a1",))
+
+    def broken() -> LayerBlob:
+        raise StepError("packing a layer group failed: disk full")
+
+    with pytest.raises(StepError, match="disk full"):
+        build_index_image(
+            binary,
+            [LayerSpec.directory(catalog, "/configs"), PendingLayer(broken)],
+            [registry.ref("failpack:1")],
+            client=reg_client,
+        )
+    with pytest.raises(StepError):
+        resolve_image(registry.ref("failpack:1"), client=reg_client)
