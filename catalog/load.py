@@ -688,8 +688,12 @@ def catalog_files(root: Path | str) -> list[Path]:
     return files
 
 
-def load_fs(root: Path | str, *, check_objects: bool = True) -> d.DeclarativeConfig:
-    """Load every blob of a catalog directory (opm's ``declcfg.LoadFS``), raising CatalogError."""
+def load_fs(
+    root: Path | str, *, check_objects: bool = True, lift_objects: bool = False
+) -> d.DeclarativeConfig:
+    """Load every blob of a catalog directory (opm's ``declcfg.LoadFS``), raising CatalogError.
+
+    ``lift_objects``: the catalog is only to be validated (see :func:`parse_documents`)."""
     cfg = d.DeclarativeConfig()
     with shared_values():
         for path in catalog_files(root):
@@ -697,7 +701,7 @@ def load_fs(root: Path | str, *, check_objects: bool = True) -> d.DeclarativeCon
                 data = path.read_bytes()
             except OSError as exc:
                 raise CatalogError(f"read {path}: {exc.strerror}") from None
-            for obj in parse_documents(data, str(path)):
+            for obj in parse_documents(data, str(path), lift_objects=lift_objects):
                 add_document(cfg, obj, check_objects=check_objects)
     return cfg
 

@@ -41,7 +41,7 @@ def validate_dir(path: str | Path) -> ValidationResult:
     if not root.is_dir():
         raise CatalogError(f"{go_quote(str(path))} is not a directory")
     try:
-        validate_config(load_fs(root))
+        validate_config(load_fs(root, lift_objects=True))  # validated, then dropped
     except CatalogError as exc:
         return ValidationResult(False, str(exc))
     return ValidationResult(True)
