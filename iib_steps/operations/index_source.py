@@ -144,7 +144,7 @@ class IndexSource:
         )
         if streamed.failed is None:
             self.streamed, self.members, self.checked = streamed, streamed.members, streamed.groups
-            self.layers = {}  # being packed: kept_layers() collects them
+            self.layers = {}  # being packed: kept_layers() hands them to the build as they are
             return True
         streamed.close()
         if streamed.rejected:

@@ -45,7 +45,8 @@ _PARENT = "configs"  # archive name of the catalog directory in a group layer (g
 @dataclass(eq=False)
 class StreamCheck:
     """The checked groups, their layers being packed, and where each package's files are; or why
-    this path failed. The request goes on while the workers pack: :meth:`layers` waits for them."""
+    this path failed. The request goes on while the workers pack: the build pushes each layer as
+    soon as it is packed (:meth:`pending_layers`)."""
 
     area: SharedArea | None = None
     catalog: MemoryCatalog = field(default_factory=MemoryCatalog)
@@ -55,13 +56,6 @@ class StreamCheck:
     rejected: bool = False  # failed because a package does not load or validate on its own
     pool: ProcessPoolExecutor | None = None
     packs: dict[int, Future] = field(default_factory=dict)
-
-    def layers(self) -> dict[int, LayerBlob]:
-        """Every packed group's layer (waits for the workers; then lets them go)."""
-        try:
-            return {group: self._packed(future) for group, future in self.packs.items()}
-        finally:
-            self.shutdown()
 
     def pending_layers(self) -> dict[int, PendingLayer]:
         """Every group's layer as it is being packed (the build pushes each as soon as it is done);
@@ -172,7 +166,8 @@ def check_streamed(
 ) -> StreamCheck:
     """Read the catalog of ``image`` into memory and check every package; returns once every check
     passed (or one failed) while the workers go on packing every group but the ``unpacked`` ones
-    (those the request rewrites: packed at build time). :meth:`StreamCheck.layers` collects them."""
+    (those the request rewrites: packed at build time). :meth:`StreamCheck.pending_layers` hands
+    them to the build."""
     global _AREA
     result = StreamCheck()
     reader = ImageReader(image, client)

@@ -44,10 +44,11 @@ def test_packages_are_checked_and_groups_packed_as_from_files(tmp_path):
         assert result.failed is None
         members = partition([p.name for p in configs.iterdir()], GROUPS)
         assert result.members == members
-        layers = result.layers()
+        layers = result.pending_layers()
         for group, names in members.items():
             assert (
-                layers[group].digest == write_layer(group_layer_spec(configs, names), tmp_path / "f").digest
+                layers[group].wait().digest
+                == write_layer(group_layer_spec(configs, names), tmp_path / "f").digest
             )
         out = tmp_path / "out"
         out.mkdir()
