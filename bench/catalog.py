@@ -82,6 +82,38 @@ def _measure(label: str, root: Path, phase: str) -> dict:
     return row
 
 
+# Runs the command in a process of its own and reports it with its workers: RUSAGE_CHILDREN of a
+# fresh process holds nothing else (its ru_maxrss: the largest of the command and its workers).
+_COMMAND = r"""
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+proc = subprocess.run([sys.executable, "-m", "iib_steps.cli", "catalog", "validate", *sys.argv[1:]],
+                      capture_output=True, text=True)
+wall = time.perf_counter() - started
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": proc.returncode, "stderr": proc.stderr[-500:], "wall_s": round(wall, 2),
+                  "cpu_s": round(use.ru_utime + use.ru_stime, 2),
+                  "largest_rss_mb": round(use.ru_maxrss / 1024)}))
+"""
+
+
+def _command(label: str, root: Path, workers: int) -> dict:
+    """``iib-step catalog validate`` as a user runs it (interpreter start included), with its workers."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _COMMAND, "--workers", str(workers), str(root)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    name = f"iib-step catalog validate {label}, " + ("one process" if workers == 1 else f"{workers} workers")
+    out = json.loads(proc.stdout) if proc.returncode == 0 else {"rc": -1, "stderr": proc.stderr[-500:]}
+    if out.pop("rc") != 0:
+        return {"name": name, "error": out["stderr"].strip().splitlines()[-1:]}
+    out.pop("stderr")
+    return {"name": name, **out}
+
+
 def run() -> list[dict]:
     """One row per (catalog, phase)."""
     catalogs: list[tuple[str, Path]] = []
@@ -101,4 +133,6 @@ def run() -> list[dict]:
         # opm v1.73.0 on it, on this machine kind: 39 to 70 s and 2.3 GB (../shared/perfdata/README.md).
         row = _measure("real (perfdata, 809 packages)", real, "validate")
         rows.append({**row, "target_s": 6, "target_mb": 600})
+        for workers in (1, 2):
+            rows.append(_command("real", real, workers))
     return rows

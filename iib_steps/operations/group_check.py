@@ -10,6 +10,7 @@ crosses packages) and the request goes on as on the incremental path: it loads a
 groups it touches and reuses the packed layers of the others. Anything else (a group that is not
 one package per directory, a blob of another package, an invalid or unreadable package) makes the
 caller fall back to loading the whole catalog in one process, which reports opm's exact error.
+``catalog validate`` uses the same check without packing (:func:`validates_in_groups`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from catalog.declcfg import DeclarativeConfig
 from catalog.errors import CatalogError
 from catalog.load import add_document, catalog_files, parse_documents, shared_values
 from catalog.validate import validate_config
-from iib_steps.catalog_layers import group_layer_spec
+from iib_steps.catalog_layers import group_layer_spec, partition
 from iib_steps.errors import StepError
 from iib_steps.images.layers import LayerBlob, write_layer
 
@@ -88,8 +89,9 @@ def load_own_blobs(cfg: DeclarativeConfig, package: str, name: str, data: bytes)
         raise NotSelfContained(f"{name} holds blobs of another package")
 
 
-def check_group(configs: Path, members: Sequence[str], layer_dir: Path) -> CheckedGroup:
-    """Load, check and validate the package directories ``members`` of ``configs``; pack their layer.
+def check_group(configs: Path, members: Sequence[str], layer_dir: Path | None) -> CheckedGroup:
+    """Load, check and validate the package directories ``members`` of ``configs``; pack their layer
+    into ``layer_dir`` (None: validation only).
 
     Raises :class:`NotSelfContained` or :class:`CatalogError` when the group cannot stand alone.
     """
@@ -105,12 +107,12 @@ def check_group(configs: Path, members: Sequence[str], layer_dir: Path) -> Check
         raise NotSelfContained("a directory does not hold its package's olm.package blob")
     validate_config(cfg)
     images = tuple(b.image for b in cfg.bundles if b.image)
-    layer = write_layer(group_layer_spec(configs, members), layer_dir, threads=1)
+    layer = write_layer(group_layer_spec(configs, members), layer_dir, threads=1) if layer_dir else None
     return CheckedGroup(layer, images)
 
 
 def _task(
-    configs: Path, group: int, members: Sequence[str], layer_dir: Path
+    configs: Path, group: int, members: Sequence[str], layer_dir: Path | None
 ) -> tuple[int, CheckedGroup | str]:
     try:
         return group, check_group(configs, members, layer_dir)
@@ -123,10 +125,12 @@ def _task(
 
 
 def check_groups(
-    configs: Path, members: Mapping[int, Sequence[str]], layer_dir: Path, workers: int
+    configs: Path, members: Mapping[int, Sequence[str]], layer_dir: Path | None, workers: int
 ) -> GroupCheck:
-    """Check and pack every group of ``members`` on ``workers`` forked processes (largest first)."""
-    layer_dir.mkdir(parents=True, exist_ok=True)
+    """Check and pack every group of ``members`` on ``workers`` forked processes (largest first);
+    ``layer_dir`` None: check only."""
+    if layer_dir is not None:
+        layer_dir.mkdir(parents=True, exist_ok=True)
     result = GroupCheck()
     sizes = {g: sum(_tree_size(configs / n) for n in names) for g, names in members.items()}
     order = sorted(members, key=lambda g: -sizes[g])
@@ -154,3 +158,16 @@ def _tree_size(path: Path) -> int:
             with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(root, name)).st_size
     return total
+
+
+def validates_in_groups(configs: Path, workers: int, groups: int = 64) -> bool:
+    """Whether the catalog at ``configs`` is valid, told from its packages checked on their own on
+    ``workers`` processes; False also when that cannot tell (a package does not stand alone, or
+    is invalid): loading the whole catalog then decides, in opm's words."""
+    try:
+        names = [p.name for p in configs.iterdir()]
+    except OSError:
+        return False
+    if not names:
+        return False
+    return check_groups(configs, partition(names, groups), None, workers).failed is None

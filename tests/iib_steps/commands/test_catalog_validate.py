@@ -13,6 +13,7 @@ import yaml
 
 from catalog.validate import ValidationResult
 from iib_steps.commands.catalog_validate import logrus_fatal_line, render_json, render_yaml
+from iib_steps.operations.group_check import validates_in_groups
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -85,3 +86,43 @@ def test_logrus_line_quoting() -> None:
     )
     assert logrus_fatal_line("a b\nc", when) == 'time="2026-01-02T03:04:05Z" level=fatal msg="a b\\nc"'
     assert logrus_fatal_line("", when) == 'time="2026-01-02T03:04:05Z" level=fatal msg='
+
+
+def test_workers_give_opms_words_on_every_case(testdata: Path) -> None:
+    # valid catalogs pass package by package in workers; invalid ones fall back to the whole load
+    for case in sorted((testdata / "validate").iterdir()):
+        if not (case / "catalog").is_dir():
+            continue
+        alone = run(str(case / "catalog"), "-o", "json", "--workers", "1")
+        parallel = run(str(case / "catalog"), "-o", "json", "--workers", "2")
+        assert (parallel.returncode, parallel.stdout) == (alone.returncode, alone.stdout), case.name
+
+
+def test_packages_that_stand_alone_are_validated_in_workers(testdata: Path) -> None:
+    assert validates_in_groups(testdata / "catalogs" / "community-v4.16-sample", 2)
+    assert not validates_in_groups(testdata / "validate" / "cycle" / "catalog", 2)  # invalid
+
+
+def test_a_blob_in_another_packages_directory_is_decided_by_the_whole_load(tmp_path: Path) -> None:
+    # valid as a whole, but b's directory holds a's channel: no package-by-package answer
+    def blobs(name: str) -> list[str]:
+        return [
+            f'{{"schema":"olm.package","name":"{name}","defaultChannel":"stable"}}',
+            f'{{"schema":"olm.bundle","name":"{name}.v1","package":"{name}","image":"r/{name}:1",'
+            f'"properties":[{{"type":"olm.package","value":{{"packageName":"{name}","version":"1.0.0"}}}}]}}',
+        ]
+
+    def channel(name: str) -> str:
+        entries = f'[{{"name":"{name}.v1"}}]'
+        return f'{{"schema":"olm.channel","package":"{name}","name":"stable","entries":{entries}}}'
+
+    for name, extra in (("a", []), ("b", [channel("b"), channel("a")])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "catalog.json").write_text("\n".join(blobs(name) + extra) + "\n")
+    assert not validates_in_groups(tmp_path, 2)
+    proc = run(str(tmp_path), "--workers", "2")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    (tmp_path / "b" / "catalog.json").write_text("\n".join([*blobs("b"), channel("b")]) + "\n")
+    proc = run(str(tmp_path), "-o", "json", "--workers", "2")  # a has no channel now: the whole load's words
+    assert proc.returncode == 1 and "a.v1" in proc.stdout
+    assert proc.stdout == run(str(tmp_path), "-o", "json", "--workers", "1").stdout
