@@ -20,7 +20,7 @@ from typing import Any
 import requests
 
 from iib_steps import tracing
-from iib_steps.config import Secret
+from iib_steps.config import Secret, Settings
 from iib_steps.errors import StepError
 from iib_steps.transient import unknown_host
 
@@ -58,6 +58,19 @@ class Reporter:
         self.timeout = timeout
         self._session: requests.Session | None = None
         self.sent: list[dict[str, Any]] = []  # every body sent (tests, and the request JSON file)
+
+    @classmethod
+    def for_settings(cls, url: str | None, request_id: str | int | None, settings: Settings) -> Reporter:
+        """The client for ``request_id`` with the worker token, timeout and retries of ``settings``."""
+        return cls(
+            url,
+            request_id,
+            token=settings.status_api_token(),
+            attempts=settings.total_attempts,
+            delay=settings.retry_delay,
+            multiplier=settings.retry_multiplier,
+            timeout=settings.api_timeout,
+        )
 
     @property
     def enabled(self) -> bool:

@@ -236,15 +236,7 @@ def _run(
     from iib_steps.report import Reporter
 
     settings = _settings(step.config, step.registry)
-    reporter = Reporter(
-        step.status_api_url,
-        step.request_id,
-        token=settings.status_api_token(),
-        attempts=settings.total_attempts,
-        delay=settings.retry_delay,
-        multiplier=settings.retry_multiplier,
-        timeout=settings.api_timeout,
-    )
+    reporter = Reporter.for_settings(step.status_api_url, step.request_id, settings)
     ctx = Context.create(
         settings,
         reporter,

@@ -18,7 +18,7 @@ import requests
 import typer
 
 from iib_steps.apps import app
-from iib_steps.config import Settings, load_settings
+from iib_steps.config import load_settings
 from iib_steps.errors import StepError
 from iib_steps.report import FINAL_STATES, REQUEST_ID_ENV, URL_ENV, Reporter
 
@@ -80,19 +80,6 @@ def current_state(url: str, request_id: str, timeout: float) -> str | None:
         return None
 
 
-def _reporter(status_api_url: str, request_id: str, settings: Settings) -> Reporter:
-    """The status API client for ``request_id``: the worker token, timeout and retries of the settings."""
-    return Reporter(
-        status_api_url,
-        request_id,
-        token=settings.status_api_token(),
-        attempts=settings.total_attempts,
-        delay=settings.retry_delay,
-        multiplier=settings.retry_multiplier,
-        timeout=settings.api_timeout,
-    )
-
-
 @app.command("report")
 def report(
     pipeline_status: Annotated[
@@ -121,7 +108,8 @@ def report(
         typer.echo(f"request {request_id} is already {state}; leaving it as it is")
         return
     new_state, reason = outcome(pipeline_status, task_status, task_name, task_reason)
-    _reporter(status_api_url, request_id, settings).patch({"state": new_state, "state_reason": reason})
+    reporter = Reporter.for_settings(status_api_url, request_id, settings)
+    reporter.patch({"state": new_state, "state_reason": reason})
     typer.echo(f"request {request_id}: {new_state}: {reason}")
 
 
@@ -147,5 +135,5 @@ def upload_artifact(
         typer.echo(f"no status API URL or request id: {file} stays in the TaskRun's workspace")
         return
     settings = load_settings(config)
-    _reporter(status_api_url, request_id, settings).upload(kind, file.read_bytes())
+    Reporter.for_settings(status_api_url, request_id, settings).upload(kind, file.read_bytes())
     typer.echo(f"request {request_id}: uploaded {kind} ({file.stat().st_size} bytes)")
