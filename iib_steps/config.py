@@ -155,8 +155,8 @@ class Settings(BaseModel):
     # layers container runtimes mount.
     catalog_layer_groups: int = 64
     # Processes that load, validate and pack the layer groups of an index not built here (IIB's
-    # single catalog layer, opm's); 0: as many as the CPUs this step may use (its cgroup quota), at
-    # most 4. 1: load the whole catalog in this process (the least memory).
+    # single catalog layer, opm's); 0: one per CPU this step may use (its cgroup quota), at most 4
+    # (one on a single CPU). 1: load the whole catalog in this process (no worker; the least memory).
     catalog_workers: int = 0
     # Greenwave's API root (IIB's iib_greenwave_url); add requests given a Greenwave config gate on it.
     greenwave_url: str | None = None

@@ -392,7 +392,13 @@ def prepare_and_extract(
 
 
 def open_source(ctx: Context, prepared: Prepared, touched: Iterable[str] | None) -> IndexSource:
-    """The catalog of ``prepared.from_index`` (empty without one) under the work dir's ``configs``."""
+    """The catalog of ``prepared.from_index`` (empty without one) under the work dir's ``configs``.
+
+    Worker processes check a catalog not built here: ``catalog_workers`` of them, or by default one
+    per CPU (at most 4; one on a single CPU, where checking in a worker still costs less CPU than
+    loading the whole catalog); ``catalog_workers: 1`` loads the whole catalog in this process.
+    """
+    setting = ctx.settings.catalog_workers
     return IndexSource.open(
         ctx.images,
         prepared.from_index.resolved if prepared.from_index else None,
@@ -400,7 +406,7 @@ def open_source(ctx: Context, prepared: Prepared, touched: Iterable[str] | None)
         ctx.settings.catalog_layer_groups,
         None if touched is None else set(touched),
         prepack_dir=ctx.subdir("prepack"),
-        workers=ctx.settings.catalog_workers or min(available_cpus(), DEFAULT_MAX_WORKERS),
+        workers=0 if setting == 1 else setting or min(available_cpus(), DEFAULT_MAX_WORKERS),
     )
 
 

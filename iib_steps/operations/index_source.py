@@ -68,15 +68,15 @@ class IndexSource:
         groups: int,
         touched: Iterable[str] | None,
         prepack_dir: Path | None = None,
-        workers: int = 1,
+        workers: int = 0,
     ) -> IndexSource:
         """Extract what the request needs; ``touched`` None means it may touch any package.
 
         ``prepack_dir``: on the full path (an index without layer groups or a matching record), pack
-        its groups there: with ``workers`` > 1 every package is checked and every group packed in
-        that many processes and the request goes on with the groups it touches
-        (:meth:`check_in_groups`); else the groups are packed in the background while the whole
-        catalog is loaded (:mod:`iib_steps.operations.prepack`).
+        its groups there: with ``workers`` (worker processes, 1 or more) every package is checked
+        and every group packed in them and the request goes on with the groups it touches
+        (:meth:`check_in_groups`); with none, the groups are packed in the background while the
+        whole catalog is loaded in this process (:mod:`iib_steps.operations.prepack`).
         """
         source = cls(images, pull_spec, configs, groups)
         if not pull_spec:
@@ -90,7 +90,7 @@ class IndexSource:
                 if found is None
                 else "its validation record does not match its catalog layers"
             )
-            if touched is not None and workers > 1 and prepack_dir is not None:
+            if touched is not None and workers >= 1 and prepack_dir is not None:
                 rewritten = {group_of(p, groups) for p in touched}
                 if source.check_in_groups(why, prepack_dir, workers, rewritten):
                     source.ensure(touched)
@@ -137,7 +137,7 @@ class IndexSource:
         be loaded as a whole (a package did not stand alone)."""
         log(
             f"from_index {self.pull_spec}: reading the whole catalog ({why}) and checking its packages "
-            f"on {workers} processes as they are read"
+            f"on {workers} process{'es' if workers > 1 else ''} as they are read"
         )
         streamed = check_streamed(
             self.images.locate(self.pull_spec), self.images.client, self.groups, layer_dir, workers, rewritten

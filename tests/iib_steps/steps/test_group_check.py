@@ -6,6 +6,7 @@ top) falls back to the whole load, with its result or its error unchanged."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -222,3 +223,27 @@ def test_a_request_failing_after_the_check_fails_as_the_whole_load_does(
         errors[workers] = proc.stderr.strip().splitlines()[-1]
         assert (CHECKED in proc.stderr) == (workers == 2), proc.stderr
     assert errors[1] == errors[2] and "Bundle already added" in errors[2]
+
+
+@pytest.mark.slow
+def test_on_one_cpu_the_default_checks_in_one_worker(reg_world: World, settings_with, tmp_path):
+    configs = sample_copy(tmp_path / "configs")
+    shutil.rmtree(configs / "kube-green")  # added back by the add request
+    index = foreign_index(reg_world, configs, f"one-cpu-{reg_world.next_id()}")
+    args = [*REQUESTS["add"](reg_world), "--from-index", index]
+    cpus = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cpus)})  # the step inherits it: one CPU
+    try:
+        default = reg_world.next_id()
+        proc = reg_world.run(*args, "--request-id", default, env=settings_with(reg_world, 0))
+    finally:
+        os.sched_setaffinity(0, cpus)
+    assert "on 1 process as they are read" in proc.stderr and CHECKED in proc.stderr, proc.stderr
+    whole = reg_world.next_id()
+    proc = reg_world.run(*args, "--request-id", whole, env=settings_with(reg_world, 1))
+    assert CHECKED not in proc.stderr
+    digests = {
+        rid: [x.descriptor.digest for x in get_layers(reg_world.output(rid), client=reg_world.client)]
+        for rid in (default, whole)
+    }
+    assert digests[default] == digests[whole]
