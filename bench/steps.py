@@ -94,12 +94,23 @@ print(json.dumps({
 """
 
 
-def _request(host: str, tmp: Path, rid: str, op: str, request: dict, workers: int = 0) -> dict:
+def _one_cpu() -> None:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def _request(
+    host: str, tmp: Path, rid: str, op: str, request: dict, workers: int = 0, one_cpu: bool = False
+) -> dict:
     args = {"host": host, "work": str(tmp / f"work-{rid}"), "rid": rid, "op": op, "request": request,
             "ocp": OCP, "groups": GROUPS, "workers": workers}  # fmt: skip
     env = {**os.environ, "IIB_INSECURE_REGISTRIES": host}
     run = subprocess.run(
-        [sys.executable, "-c", _CHILD, json.dumps(args)], capture_output=True, text=True, cwd=ROOT, env=env
+        [sys.executable, "-c", _CHILD, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        preexec_fn=_one_cpu if one_cpu else None,  # as a step limited to one CPU sees it
     )
     if run.returncode != 0:
         raise RuntimeError(f"{op} failed: {run.stderr.strip()[-2000:]}")
@@ -193,9 +204,13 @@ def run() -> list[dict]:
                 rows.append({"name": name, **row, "target_s": target})
             # The obvious alternative on the same machine: the whole catalog loaded in one process.
             alone = [("add 1 bundle, IIB's layout, one process (catalog_workers: 1)", "add",
-                      {"bundles": [bundle], "from_index": iib}, 1)]  # fmt: skip
-            for i, (name, op, request, workers) in enumerate(alone):
-                row = _request(host, tmp, f"alone-{i}", op, request, workers)
+                      {"bundles": [bundle], "from_index": iib}, 1, False),
+                     ("add 1 bundle, IIB's layout, on one CPU (default: one worker)", "add",
+                      {"bundles": [bundle], "from_index": iib}, 0, True),
+                     ("add 1 bundle, IIB's layout, on one CPU, one process (catalog_workers: 1)", "add",
+                      {"bundles": [bundle], "from_index": iib}, 1, True)]  # fmt: skip
+            for i, (name, op, request, workers, one_cpu) in enumerate(alone):
+                row = _request(host, tmp, f"alone-{i}", op, request, workers, one_cpu)
                 row.pop("index_image")
                 rows.append({"name": name, **row})
         finally:
