@@ -29,6 +29,8 @@ _WS = rb"[ \t\r\n]*"
 _TO_PAYLOAD = re.compile(_WS.join(map(re.escape, (b"", b",", b'"value"', b":", b"{", b'"data"', b":", b'"'))))
 _BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _SECRET = os.urandom(12).hex()  # 24 characters of base64's alphabet, as is each stand-in's index
+_STAND_IN = _SECRET.encode() + b"%08d"  # 32 characters: plain base64 to the loader, as the payload was
+_MAX_LIFTED = 10**8  # stand-ins keep their 32 characters below this
 # The only keys a bundle blob may have for its stand-ins to count: no two of them are the same field
 # to Go's case-insensitive matching, so "schema" and "properties" are what the loader reads.
 _BUNDLE_KEYS = frozenset(("schema", "package", "name", "image", "properties", "relatedImages"))
@@ -48,7 +50,7 @@ def lift_bundle_objects(data: bytes) -> tuple[bytes, int]:
     lifted = 0
     kept = 0  # data[:kept] is in pieces
     pos = data.find(_TYPE)
-    while pos != -1:
+    while pos != -1 and lifted < _MAX_LIFTED:
         pos += len(_TYPE)
         m = _TO_PAYLOAD.match(data, pos)
         if m is not None:
@@ -56,7 +58,7 @@ def lift_bundle_objects(data: bytes) -> tuple[bytes, int]:
             end = data.find(b'"', start)
             if end != -1 and plausible_base64(data[start:end]):
                 pieces.append(data[kept:start])
-                pieces.append(b"%s%08d" % (_SECRET.encode(), lifted))
+                pieces.append(_STAND_IN % lifted)
                 lifted += 1
                 kept = pos = end
         pos = data.find(_TYPE, pos)
