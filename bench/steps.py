@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,9 @@ print(json.dumps({
 """
 
 
+_HELD = re.compile(r"\((\d+) MiB of catalog in shared memory\)")
+
+
 def _one_cpu() -> None:
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
@@ -116,6 +120,9 @@ def _request(
         raise RuntimeError(f"{op} failed: {run.stderr.strip()[-2000:]}")
     row = json.loads(run.stdout.strip().splitlines()[-1])
     path = [line for line in run.stderr.splitlines() if line.startswith("from_index ")]
+    held = [m.group(1) for line in path if (m := _HELD.search(line))]
+    if held:  # a memory file shared with the workers: in no process's RSS until mapped, so shown apart
+        row["shared_catalog_mb"] = int(held[0])
     row["path"] = (
         "incremental"
         if any("record matches" in line for line in path)

@@ -18,6 +18,7 @@ or that a lower layer adds to, ``.indexignore`` files, an area too small for the
 from __future__ import annotations
 
 import mmap
+import os
 import tarfile
 import tempfile
 import threading
@@ -64,11 +65,30 @@ class MemoryCatalog:
 
 
 class SharedArea:
-    """An anonymous shared mapping that one writer fills from the start and readers wait on."""
+    """Shared memory that one writer fills from the start and readers wait on.
+
+    A memory file (``memfd``) mapped shared, so forked children see it: the writer puts bytes in with
+    ``pwrite``, which lets other threads run and costs about half what copying into the mapping
+    does (no page fault per page); without memfd, an anonymous shared mapping written through.
+    """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = max(capacity, mmap.PAGESIZE)
-        self.mm = mmap.mmap(-1, self.capacity)  # MAP_SHARED | MAP_ANONYMOUS: seen by forked children
+        self._fd: int | None = None
+        try:
+            fd = os.memfd_create("iib-catalog", os.MFD_CLOEXEC)
+        except (AttributeError, OSError):  # not Linux, or refused (a seccomp profile)
+            fd = None
+        if fd is not None:
+            try:
+                os.ftruncate(fd, self.capacity)  # sparse: pages exist once written
+                self.mm = mmap.mmap(fd, self.capacity)
+            except OSError:
+                os.close(fd)
+            else:
+                self._fd = fd
+        if self._fd is None:
+            self.mm = mmap.mmap(-1, self.capacity)  # MAP_SHARED | MAP_ANONYMOUS
         self.filled = 0
         self._end: int | None = None  # where the layer being written ends, once it has
         self._error: str | None = None
@@ -85,7 +105,13 @@ class SharedArea:
         end = self.filled + len(chunk)
         if end > self.capacity:
             raise Unsupported("the layers are larger than the memory set aside for them")
-        self.mm[self.filled : end] = chunk
+        if self._fd is None:
+            self.mm[self.filled : end] = chunk
+        else:
+            view, at = memoryview(chunk), self.filled
+            while view:
+                written = os.pwrite(self._fd, view, at)
+                view, at = view[written:], at + written
         with self._cond:
             self.filled = end
             self._cond.notify_all()
@@ -115,6 +141,9 @@ class SharedArea:
 
     def close(self) -> None:
         self.mm.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class _LayerReader:

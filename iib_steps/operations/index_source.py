@@ -94,9 +94,11 @@ class IndexSource:
                 rewritten = {group_of(p, groups) for p in touched}
                 if source.check_in_groups(why, prepack_dir, workers, rewritten):
                     source.ensure(touched)
+                    area = source.streamed.area if source.streamed is not None else None
+                    held = f" ({area.filled / 2**20:.0f} MiB of catalog in shared memory)" if area else ""
                     log(
                         f"from_index {pull_spec}: every layer group loads and validates on its own; "
-                        f"the request reads {len(source.extracted)} of {len(source.members)}"
+                        f"the request reads {len(source.extracted)} of {len(source.members)}{held}"
                     )
                 return source
             source.fall_back(why)

@@ -76,9 +76,19 @@ def read(image: str, area: SharedArea, announced: list) -> dict:
     return catalog
 
 
-def test_the_files_are_those_extraction_gives_and_each_package_is_announced_once(tmp_path):
+def _refused(*args: object) -> int:
+    raise PermissionError(1, "Operation not permitted")
+
+
+@pytest.mark.parametrize("memfd", [True, False], ids=["memory file", "anonymous mapping"])
+def test_the_files_are_those_extraction_gives_and_each_package_is_announced_once(
+    tmp_path, monkeypatch, memfd
+):
+    if not memfd:  # where memory files are refused (a seccomp profile), the area is a plain mapping
+        monkeypatch.setattr(os, "memfd_create", _refused)
     image = _image(tmp_path / "img", CATALOG_LAYERS, LABEL)
     area = SharedArea(1 << 20)
+    assert (area._fd is not None) == memfd
     announced: list = []
     catalog = read(image, area, announced)
     assert [name for name, _ in announced] == ["a", "b", "c"]
