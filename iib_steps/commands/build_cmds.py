@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,9 @@ ConfigFile = Annotated[
 Registry = Annotated[
     str | None, typer.Option("--registry", envvar="IIB_REGISTRY", help="Override the output registry.")
 ]
-Workdir = Annotated[Path | None, typer.Option("--workdir", help="Scratch directory (default: a temp dir).")]
+Workdir = Annotated[
+    Path | None, typer.Option("--workdir", help="Scratch directory, kept (default: a temp dir, removed).")
+]
 ResultOpt = Annotated[
     list[str] | None, typer.Option("--result", help="NAME=PATH of a Tekton result to write.")
 ]
@@ -255,6 +258,9 @@ def _run(
     except Exception:
         reporter.failed(UNKNOWN_ERROR)
         raise
+    finally:
+        if step.workdir is None:  # a temp dir of our own (catalogs, layers): nothing in it outlives the step
+            shutil.rmtree(ctx.workdir, ignore_errors=True)
 
 
 def _echo_done(data: Any) -> None:

@@ -415,3 +415,21 @@ def test_fbc_operations_legacy_single_fragment(reg_world: World, tmp_path):
     assert request["fbc_fragment_resolved"].startswith(w.ref("iib-build@sha256:"))
     assert request["state_reason"] == "The 1 FBC fragment(s) were successfully added in the index image"
     assert len(w.catalog_of(w.output(rid), tmp_path / "c").package_names()) == 8
+
+
+def test_a_steps_own_temp_dir_is_removed_and_a_given_workdir_kept(oci_world: World, tmp_path):
+    # The work dir holds extracted catalogs and packed layers: a step that made its own leaves
+    # nothing behind in the temp directory (hosts running many steps would fill up); one given with
+    # --workdir is the caller's and stays, as when the step fails.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {"TMPDIR": str(temp)}
+    args = ["rm", "--from-index", oci_world.index, "--operators", "kube-green"]
+    oci_world.run(*args, "--request-id", oci_world.next_id(), env=env)
+    assert list(temp.iterdir()) == []
+    proc = oci_world.run("rm", "--request-id", oci_world.next_id(), "--from-index", "oci:/absent:1",
+                         "--operators", "x", env=env, check=False)  # fmt: skip
+    assert proc.returncode != 0 and list(temp.iterdir()) == []
+    kept = tmp_path / "work"
+    oci_world.run(*args, "--request-id", oci_world.next_id(), "--workdir", str(kept), env=env)
+    assert (kept / "configs").is_dir()
