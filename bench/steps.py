@@ -52,7 +52,6 @@ INDEX_LABELS = {
 _CHILD = r"""
 import json, resource, sys, time
 t_start = time.perf_counter()
-from collections.abc import Callable
 from pathlib import Path
 from iib_steps.config import Settings
 from iib_steps.images.registry import RegistryClient

@@ -195,7 +195,7 @@ def build_index_image(
                 for target in targets
             ]
             added = _materialize_layers([CONFIGS_BASE_LAYER, *layers_in], tmp_dir, level)
-            _, arch_images = binary_future.result() if binary_future else (None, {})
+            arch_images = binary_future.result() if binary_future else {}
             late = []
             for target in targets:
                 for layer_in, layer in zip([CONFIGS_BASE_LAYER, *layers_in], added, strict=True):
@@ -283,14 +283,14 @@ def _place_binary(
     client: RegistryClient,
     targets: Sequence[Target],
     pusher: Pusher,
-) -> tuple[ImageReader, dict[str, ArchImage]]:
+) -> dict[str, ArchImage]:
     """Read the binary image and make sure every destination holds its layers (mounted, mostly)."""
     reader, images = _read_binary(binary_image, arches, client)
     descs = {d.digest: d for img in images.values() for d in img.parsed.layers}
     run_all(
         [lambda t=t, d=d: pusher.blob_from_store(t, reader.store, d) for t in targets for d in descs.values()]
     )
-    return reader, images
+    return images
 
 
 def _read_binary(

@@ -451,8 +451,6 @@ def build_push_and_overwrite(
     finally:
         if source is not None:
             source.release()
-    if source is not None and source.prepacker is not None:
-        source.prepacker.stop()
     if overwrite:
         overwrite_from_index(ctx, index or "", index_resolved or "", built, token)
     return index_results(ctx, prepared, built, from_index=index, overwritten=overwrite)

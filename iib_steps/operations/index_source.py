@@ -236,7 +236,10 @@ class IndexSource:
         return {g: layer for g, layer in layers.items() if g not in self.extracted}
 
     def release(self) -> None:
-        """The build is over: let the workers that packed the layers go."""
+        """The build is over, passed or failed: stop packing in the background and let the workers
+        that packed the layers go."""
+        if self.prepacker is not None:
+            self.prepacker.stop()
         if self.streamed is not None:
             self.streamed.shutdown()
 
